@@ -1,0 +1,18 @@
+"""Avro codecs: the committed schemas, the two wire formats, the schema registry client."""
+
+from streams.codecs.avro import FINGERPRINT_HEADER, SCHEMA_HEADER, AvroCodec
+from streams.codecs.exceptions import CodecError, DecodeError, SchemaRegistryError
+from streams.codecs.registry import SchemaRegistryClient
+from streams.codecs.schemas import SchemaRepository, SchemaVersion
+
+__all__ = [
+    "FINGERPRINT_HEADER",
+    "SCHEMA_HEADER",
+    "AvroCodec",
+    "CodecError",
+    "DecodeError",
+    "SchemaRegistryClient",
+    "SchemaRegistryError",
+    "SchemaRepository",
+    "SchemaVersion",
+]

@@ -1,0 +1,85 @@
+"""The committed Avro schemas (``schemas/``), parsed once at import of the codec."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastavro import parse_schema
+from fastavro.schema import fingerprint, to_parsing_canonical_form
+
+from streams.codecs.exceptions import CodecError
+
+SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
+
+
+@dataclass(frozen=True)
+class SchemaVersion:
+    """One committed version of one record schema."""
+
+    name: str
+    """Full name, e.g. ``rebound.events.v1.Order``."""
+    version: int
+    """The file's number: ``events/Order/2.avsc`` is version 2."""
+    definition: dict[str, Any]
+    """The schema as written in the file (JSON)."""
+    parsed: Any
+    """fastavro's parsed form, ready for the reader and writer."""
+    fingerprint: str
+    """CRC-64-AVRO fingerprint of the parsing canonical form, as hex."""
+    path: Path
+
+
+class SchemaRepository:
+    """Every version of every schema under one folder, looked up by name or fingerprint."""
+
+    def __init__(self, root: Path = SCHEMAS_DIR) -> None:
+        self._by_name: dict[str, list[SchemaVersion]] = {}
+        self._by_fingerprint: dict[str, SchemaVersion] = {}
+        files = sorted(root.glob("*/*/*.avsc"))
+        if not files:
+            raise CodecError(f"no Avro schemas under {root}: expected <kind>/<Record>/<n>.avsc")
+        for path in files:
+            self._add(_load_version(path))
+        for versions in self._by_name.values():
+            versions.sort(key=lambda v: v.version)
+
+    def _add(self, version: SchemaVersion) -> None:
+        self._by_name.setdefault(version.name, []).append(version)
+        self._by_fingerprint[version.fingerprint] = version
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def versions(self, name: str) -> list[SchemaVersion]:
+        """All versions of ``name``, oldest first."""
+        try:
+            return list(self._by_name[name])
+        except KeyError:
+            raise CodecError(f"unknown record schema {name!r}") from None
+
+    def latest(self, name: str) -> SchemaVersion:
+        return self.versions(name)[-1]
+
+    def by_fingerprint(self, value: str) -> SchemaVersion | None:
+        return self._by_fingerprint.get(value)
+
+
+def _load_version(path: Path) -> SchemaVersion:
+    try:
+        definition = json.loads(path.read_text())
+        parsed = parse_schema(definition, _write_hint=False)
+    except (ValueError, KeyError) as exc:
+        raise CodecError(f"{path}: not a valid Avro schema: {exc}") from exc
+    name = f"{definition['namespace']}.{definition['name']}"
+    canonical = to_parsing_canonical_form(parsed)
+    return SchemaVersion(
+        name=name,
+        version=int(path.stem),
+        definition=definition,
+        parsed=parsed,
+        fingerprint=fingerprint(canonical, "CRC-64-AVRO"),
+        path=path,
+    )

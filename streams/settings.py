@@ -1,0 +1,130 @@
+"""One frozen settings object, read from environment variables prefixed ``REBOUND_``.
+
+Every field documents itself; ``rebound settings`` prints them all with their values, and the
+README's configuration table is the same list.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+from urllib.parse import urlsplit
+
+from streams.exceptions import ConfigurationError
+
+ENV_PREFIX = "REBOUND_"
+CHANNELS = ("email", "sms", "push")
+EVENT_KINDS = ("order", "delivery", "open", "click")
+
+
+def _setting(default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the worker, the topic command and the demo read from the environment."""
+
+    app_id: str = _setting("rebound", "Faust application id: consumer group and internal topic prefix.")
+    broker_url: str = _setting("kafka://127.0.0.1:9092", "Kafka bootstrap servers, comma separated.")
+    security_protocol: str = _setting("PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
+    sasl_mechanism: str = _setting("PLAIN", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (SASL only).")
+    sasl_username: str = _setting("", "SASL user name.")
+    sasl_password: str = _setting("", "SASL password.")
+    ssl_cafile: str = _setting("", "CA bundle that signed the brokers' certificates (SSL only).")
+    schema_registry_url: str = _setting(
+        "", "Confluent-compatible schema registry; empty means plain Avro with a schema header."
+    )
+    redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis: catalog, profiles, ledger.")
+    topic_prefix: str = _setting("", "Prefix put before every topic name below.")
+    topic_orders: str = _setting("orders", "Order events (Avro, keyed by customer_id).")
+    topic_deliveries: str = _setting("deliveries", "Delivery events.")
+    topic_opens: str = _setting("opens", "Message-open events, published by channel services.")
+    topic_clicks: str = _setting("clicks", "Click events, published by channel services.")
+    topic_commands: str = _setting(
+        "rebound.commands", "Command topics stem: <stem>.email, <stem>.sms, <stem>.push."
+    )
+    topic_dead_letter: str = _setting("rebound.dlq", "Records that could not be handled.")
+    partitions: int = _setting(8, "Partitions of every topic Rebound reads or owns.")
+    replication_factor: int = _setting(1, "Replication factor of the topics Rebound creates.")
+    store: str = _setting("rocksdb://", "Faust table store: rocksdb:// or memory://.")
+    data_dir: str = _setting("./var/rebound", "Where the worker keeps its RocksDB files.")
+    web_host: str = _setting("0.0.0.0", "Address of the web server (/metrics, /health).")  # noqa: S104
+    web_port: int = _setting(6066, "Port of the web server.")
+    log_level: str = _setting("info", "Worker log level.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every field from ``REBOUND_<FIELD>``; absent variables keep their default."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _coerce(f.name, raw, type(f.default))
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Reject values that cannot work, naming the variable at fault."""
+        if self.partitions < 1:
+            raise ConfigurationError(f"{ENV_PREFIX}PARTITIONS must be at least 1")
+        if self.store.split("://")[0] not in ("rocksdb", "memory"):
+            raise ConfigurationError(f"{ENV_PREFIX}STORE must be rocksdb:// or memory://")
+        if urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise ConfigurationError(
+                f"{ENV_PREFIX}REDIS_URL={self.redis_url!r} is not a redis:// URL"
+            )
+
+    def topic(self, name: str) -> str:
+        """The full name of a topic, prefix included."""
+        return self.topic_prefix + name
+
+    @property
+    def event_topics(self) -> dict[str, str]:
+        """Event kind -> full topic name."""
+        names = (self.topic_orders, self.topic_deliveries, self.topic_opens, self.topic_clicks)
+        return {kind: self.topic(name) for kind, name in zip(EVENT_KINDS, names, strict=True)}
+
+    @property
+    def command_topics(self) -> dict[str, str]:
+        """Channel -> full command topic name."""
+        return {channel: self.topic(f"{self.topic_commands}.{channel}") for channel in CHANNELS}
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return self.topic(self.topic_dead_letter)
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        """``host:port`` pairs of ``broker_url``, without the ``kafka://`` scheme."""
+        servers = []
+        for part in self.broker_url.split(","):
+            part = part.strip()
+            servers.append(part.split("://", 1)[1] if "://" in part else part)
+        return servers
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(variable, value, doc) for every setting; the password is masked."""
+        rows = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "sasl_password" and value:
+                value = "****"
+            rows.append((ENV_PREFIX + f.name.upper(), str(value), f.metadata["doc"]))
+        return rows
+
+
+def _coerce(name: str, raw: str, kind: type) -> Any:
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}{name.upper()}={raw!r} is not a whole number"
+            ) from None
+    return raw
