@@ -2,10 +2,13 @@
 
 from streams.codecs.avro import FINGERPRINT_HEADER, SCHEMA_HEADER, AvroCodec
 from streams.codecs.exceptions import CodecError, DecodeError, SchemaRegistryError
+from streams.codecs.records import EVENT_RECORDS, SEND_COMMAND
 from streams.codecs.registry import SchemaRegistryClient
 from streams.codecs.schemas import SchemaRepository, SchemaVersion
 
 __all__ = [
+    "EVENT_RECORDS",
+    "SEND_COMMAND",
     "FINGERPRINT_HEADER",
     "SCHEMA_HEADER",
     "AvroCodec",

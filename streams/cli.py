@@ -1,0 +1,82 @@
+"""The ``rebound`` command: worker, topics, settings, local stack."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from streams.exceptions import ReboundError
+from streams.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except ReboundError as exc:
+        print(f"rebound: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rebound", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    worker = commands.add_parser("worker", help="run the stream worker (Faust)")
+    worker.add_argument("--no-create-topics", dest="create_topics", action="store_false",
+                        help="do not create missing topics before starting")
+    worker.set_defaults(run=_worker)
+
+    topics = commands.add_parser("topics", help="create the topics Rebound needs (idempotent)")
+    topics.set_defaults(run=_topics)
+
+    settings = commands.add_parser("settings", help="print every setting and its value")
+    settings.set_defaults(run=_settings)
+
+    local = commands.add_parser("local", help="run Kafka, Redis, a worker and demo traffic")
+    local.add_argument("--dir", type=Path, default=Path("var/local"),
+                       help="folder for the services' data and logs (default: var/local)")
+    local.add_argument("--rate", type=float, default=5.0, help="demo events per second")
+    local.set_defaults(run=_local)
+    return parser
+
+
+def _worker(args: argparse.Namespace) -> None:
+    import faust
+
+    from streams.preflight import check_kafka, check_redis
+    from streams.topics import ensure_topics
+    from streams.worker import create_app
+
+    settings = Settings.from_env()
+    check_kafka(settings)
+    check_redis(settings)
+    if args.create_topics:
+        ensure_topics(settings)
+    app = create_app(settings)
+    faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
+
+
+def _topics(args: argparse.Namespace) -> None:
+    from streams.topics import ensure_topics
+
+    report = ensure_topics(Settings.from_env())
+    for name in report.created:
+        print(f"created  {name}")
+    for name in report.existing:
+        print(f"existing {name}")
+
+
+def _settings(args: argparse.Namespace) -> None:
+    for variable, value, doc in Settings.from_env().describe():
+        print(f"{variable:<32} {value:<28} {doc}")
+
+
+def _local(args: argparse.Namespace) -> None:
+    from streams.localstack.stack import run_local
+
+    logging.basicConfig(level=logging.WARNING)
+    run_local(args.dir.resolve(), args.rate)

@@ -1,0 +1,97 @@
+"""Demo traffic: a retailer's orders, deliveries, opens and clicks, as Avro records on Kafka.
+
+``demo_events`` is deterministic for a seed, so tests and benchmarks can replay it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from kafka import KafkaProducer
+
+from streams.codecs import EVENT_RECORDS, AvroCodec
+from streams.kafka_admin import security_options
+from streams.settings import Settings
+
+PRODUCTS = (
+    # sku, name, category, unit price in cents
+    ("CM-1000", "Barista One coffee machine", "coffee-machine", 34900),
+    ("PH-PRO-12", "Nova 12 Pro smartphone", "smartphone", 89900),
+    ("BK-CITY-3", "City 3 bike", "bike", 59900),
+    ("BX-BEAUTY", "Glow monthly box", "beauty-box", 2900),
+    ("SW-HR-SUITE", "HR Suite licence", "b2b-software", 120000),
+)
+ORDER_CHANNELS = {"bike": "store", "b2b-software": "b2b", "beauty-box": "web"}
+
+
+@dataclass(frozen=True)
+class DemoEvent:
+    kind: str
+    """order, delivery, open or click."""
+    key: str
+    """The customer id, the record key."""
+    record: dict[str, Any]
+
+
+def demo_events(customers: int = 100, seed: int = 7, start_ms: int | None = None) -> Iterator[DemoEvent]:
+    """An endless, deterministic stream: each customer orders, then the order is delivered."""
+    rng = random.Random(seed)
+    now_ms = int(time.time() * 1000) if start_ms is None else start_ms
+    serial = 0
+    while True:
+        serial += 1
+        customer = f"c{rng.randrange(customers):06d}"
+        sku, name, category, price = rng.choice(PRODUCTS)
+        order_id = f"o{serial:08d}"
+        now_ms += rng.randrange(1, 1000)
+        yield DemoEvent("order", customer, {
+            "event_id": _event_id(rng), "customer_id": customer, "order_id": order_id,
+            "occurred_at": now_ms, "channel": ORDER_CHANNELS.get(category, "web"),
+            "store_id": "store-42" if category == "bike" else None,
+            "lines": [{"sku": sku, "name": name, "category": category, "quantity": 1,
+                       "unit_price": price}],
+            "total": price, "currency": "EUR",
+            "subscription": {"plan": "monthly", "period_index": rng.randint(1, 4)}
+            if category == "beauty-box" else None,
+        })
+        if category not in ("bike",):
+            yield DemoEvent("delivery", customer, {
+                "event_id": _event_id(rng), "customer_id": customer, "order_id": order_id,
+                "occurred_at": now_ms + 1,
+            })
+
+
+def _event_id(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128)))
+
+
+class DemoProducer:
+    """Encodes demo events with the codec and produces them to the event topics."""
+
+    def __init__(self, settings: Settings, codec: AvroCodec | None = None) -> None:
+        self._settings = settings
+        self._codec = codec or AvroCodec()
+        self._producer = KafkaProducer(
+            bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5,
+            **security_options(settings),
+        )
+
+    def send(self, event: DemoEvent) -> None:
+        topic = self._settings.event_topics[event.kind]
+        value, headers = self._codec.encode(EVENT_RECORDS[event.kind], event.record, topic)
+        self._producer.send(topic, key=event.key.encode(), value=value, headers=headers)
+
+    def send_raw(self, kind: str, key: bytes, value: bytes) -> None:
+        """Produce bytes as they are, e.g. a malformed record."""
+        self._producer.send(self._settings.event_topics[kind], key=key, value=value)
+
+    def flush(self) -> None:
+        self._producer.flush()
+
+    def close(self) -> None:
+        self._producer.close()

@@ -1,0 +1,142 @@
+"""The events the engine decides on: typed, validated, with times as epoch seconds (UTC).
+
+Decoded Avro records become these values at the edge of the engine; ``event_from_record``
+rejects what breaks the contract with ``InvalidEvent``, which sends the record to the DLQ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from streams.engine.exceptions import InvalidEvent
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    sku: str
+    name: str
+    """Product name, used to personalise messages."""
+    category: str
+    quantity: int
+    unit_price: int
+    """In minor units of the currency."""
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    event_id: str
+    customer_id: str
+    order_id: str
+    occurred_at: float
+    channel: str
+    """web, app, store or b2b."""
+    store_id: str | None
+    lines: tuple[OrderLine, ...]
+    total: int
+    currency: str
+    subscription_plan: str | None
+    subscription_period: int | None
+    """1 for the first order of a subscription, 2 for the second..."""
+
+    kind = "order"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    event_id: str
+    customer_id: str
+    order_id: str
+    occurred_at: float
+
+    kind = "delivery"
+
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    event_id: str
+    customer_id: str
+    command_id: str
+    """The send command whose message was opened."""
+    channel: str
+    occurred_at: float
+
+    kind = "open"
+
+
+@dataclass(frozen=True, slots=True)
+class Click:
+    event_id: str
+    customer_id: str
+    command_id: str
+    channel: str
+    occurred_at: float
+    url: str | None
+    sku: str | None
+
+    kind = "click"
+
+
+Event = Order | Delivery | Open | Click
+
+
+def event_from_record(kind: str, record: dict[str, Any], key: bytes | None) -> Event:
+    """The typed event of a decoded record; ``key`` is the Kafka record key, if any."""
+    try:
+        parse = _PARSERS[kind]
+    except KeyError:
+        raise InvalidEvent(f"unknown event kind {kind!r}") from None
+    _require_text(record, "event_id")
+    customer_id = _require_text(record, "customer_id")
+    if key is not None and key.decode(errors="replace") != customer_id:
+        raise InvalidEvent("record key is not the customer_id; events must be keyed by customer")
+    return parse(record)
+
+
+def _require_text(record: dict[str, Any], name: str) -> str:
+    value = record.get(name)
+    if not isinstance(value, str) or not value:
+        raise InvalidEvent(f"field {name!r} is empty")
+    return value
+
+
+def _seconds(value: datetime | int | float) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float(value) / 1000.0
+
+
+def _order(r: dict[str, Any]) -> Order:
+    lines = tuple(OrderLine(**line) for line in r["lines"])
+    if not lines:
+        raise InvalidEvent("field 'lines' is empty: an order has at least one line")
+    if any(line.quantity <= 0 for line in lines):
+        raise InvalidEvent("field 'lines.quantity' must be positive")
+    sub = r.get("subscription")
+    return Order(
+        r["event_id"], r["customer_id"], _require_text(r, "order_id"), _seconds(r["occurred_at"]),
+        r["channel"], r.get("store_id"), lines, r["total"], r["currency"],
+        sub["plan"] if sub else None, sub["period_index"] if sub else None,
+    )
+
+
+def _delivery(r: dict[str, Any]) -> Delivery:
+    return Delivery(
+        r["event_id"], r["customer_id"], _require_text(r, "order_id"), _seconds(r["occurred_at"])
+    )
+
+
+def _open(r: dict[str, Any]) -> Open:
+    return Open(
+        r["event_id"], r["customer_id"], _require_text(r, "command_id"), r["channel"],
+        _seconds(r["occurred_at"]),
+    )
+
+
+def _click(r: dict[str, Any]) -> Click:
+    return Click(
+        r["event_id"], r["customer_id"], _require_text(r, "command_id"), r["channel"],
+        _seconds(r["occurred_at"]), r.get("url"), r.get("sku"),
+    )
+
+
+_PARSERS = {"order": _order, "delivery": _delivery, "open": _open, "click": _click}

@@ -1,0 +1,58 @@
+"""The kafka-python admin client, configured from the settings, with a clear error when the
+broker does not answer."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+
+from streams.exceptions import ConfigurationError
+from streams.settings import Settings
+
+
+def security_options(settings: Settings) -> dict[str, Any]:
+    """kafka-python's security options for ``settings`` (empty for PLAINTEXT)."""
+    options: dict[str, Any] = {"security_protocol": settings.security_protocol}
+    if settings.security_protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = ssl_context(settings)
+    if settings.security_protocol.startswith("SASL"):
+        options.update(
+            sasl_mechanism=settings.sasl_mechanism,
+            sasl_plain_username=settings.sasl_username,
+            sasl_plain_password=settings.sasl_password,
+        )
+    return options
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=settings.ssl_cafile or None)
+
+
+def admin_client(settings: Settings, timeout_ms: int = 10_000) -> KafkaAdminClient:
+    """An admin client, or a ``ConfigurationError`` naming the address when none answers."""
+    try:
+        return KafkaAdminClient(
+            bootstrap_servers=settings.bootstrap_servers,
+            client_id=f"{settings.app_id}-admin",
+            request_timeout_ms=timeout_ms,
+            bootstrap_timeout_ms=timeout_ms,
+            **security_options(settings),
+        )
+    except (KafkaTimeoutError, KafkaConnectionError):
+        raise ConfigurationError(unreachable_broker_message(settings)) from None
+    except KafkaError as exc:
+        raise ConfigurationError(
+            f"Kafka at {','.join(settings.bootstrap_servers)} refused the connection: {exc}. "
+            "Check REBOUND_BROKER_URL and the REBOUND_SECURITY_PROTOCOL / SASL / SSL settings."
+        ) from exc
+
+
+def unreachable_broker_message(settings: Settings) -> str:
+    return (
+        f"cannot reach Kafka at {','.join(settings.bootstrap_servers)} (REBOUND_BROKER_URL). "
+        "Is the broker running and reachable from here? Start a local one with `make run`, "
+        "or set REBOUND_BROKER_URL to your brokers."
+    )

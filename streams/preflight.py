@@ -1,0 +1,49 @@
+"""Checks run before the worker starts, so bad configuration ends with a sentence, not a
+traceback: which address does not answer, which variable sets it, what to do."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import redis
+
+from streams.exceptions import ConfigurationError
+from streams.kafka_admin import admin_client
+from streams.settings import Settings
+
+
+def check_kafka(settings: Settings) -> None:
+    """Raise ``ConfigurationError`` unless a broker of ``REBOUND_BROKER_URL`` answers."""
+    admin = admin_client(settings, timeout_ms=5000)
+    admin.close()
+
+
+def check_redis(settings: Settings) -> None:
+    """Raise ``ConfigurationError`` unless Redis at ``REBOUND_REDIS_URL`` answers a PING."""
+    where = redis_address(settings.redis_url)
+    try:
+        client = redis.Redis.from_url(
+            settings.redis_url, socket_timeout=3, socket_connect_timeout=3
+        )
+        client.ping()
+        client.close()
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"REBOUND_REDIS_URL is not a valid Redis URL ({exc}); e.g. redis://127.0.0.1:6379/0"
+        ) from None
+    except redis.AuthenticationError:
+        raise ConfigurationError(
+            f"Redis at {where} refused the credentials in REBOUND_REDIS_URL"
+        ) from None
+    except redis.RedisError as exc:
+        raise ConfigurationError(
+            f"cannot reach Redis at {where} (REBOUND_REDIS_URL): {type(exc).__name__}. "
+            "Is the server running and reachable from here? Start a local one with `make run`, "
+            "or set REBOUND_REDIS_URL to yours."
+        ) from None
+
+
+def redis_address(url: str) -> str:
+    """``host:port/db`` of a Redis URL, without the password."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or '127.0.0.1'}:{parts.port or 6379}{parts.path or '/0'}"

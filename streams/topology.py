@@ -1,0 +1,57 @@
+"""Every topic Rebound reads, writes or owns, derived from the settings.
+
+The worker and the ``rebound topics`` command both read this list, so the two cannot disagree
+on a name, a partition count or a cleanup policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from streams.settings import Settings
+
+CUSTOMERS_TABLE = "customers"
+TIMERS_TABLE = "timers"
+DUE_TIMERS_TOPIC = "timers-due"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic as Rebound needs it."""
+
+    name: str
+    partitions: int
+    """Every topic keyed by customer has the partition count of the state tables."""
+    replication_factor: int
+    config: dict[str, str] = field(default_factory=dict)
+    """Topic-level configuration, e.g. ``cleanup.policy=compact`` for changelogs."""
+    role: str = ""
+    """What the topic is for, as ``rebound topics`` prints it."""
+
+
+def changelog_topic(settings: Settings, table: str) -> str:
+    """The name Faust gives a table's changelog."""
+    return f"{settings.app_id}-{table}-changelog"
+
+
+def due_timers_topic(settings: Settings) -> str:
+    """The internal topic through which due timers come back into the stream."""
+    return f"{settings.app_id}-{DUE_TIMERS_TOPIC}"
+
+
+def topic_specs(settings: Settings) -> list[TopicSpec]:
+    """Input, command, dead-letter and internal topics, all co-partitioned by customer."""
+
+    def spec(name: str, role: str, **config: str) -> TopicSpec:
+        return TopicSpec(name, settings.partitions, settings.replication_factor, config, role)
+
+    compact = {"cleanup.policy": "compact"}
+    specs = [spec(name, f"{kind} events (input)") for kind, name in settings.event_topics.items()]
+    specs += [spec(name, f"{ch} send commands") for ch, name in settings.command_topics.items()]
+    specs.append(spec(settings.dead_letter_topic, "dead letters", **{"retention.ms": "1209600000"}))
+    specs.append(spec(due_timers_topic(settings), "due timers (internal)"))
+    specs += [
+        spec(changelog_topic(settings, table), f"{table} table changelog (internal)", **compact)
+        for table in (CUSTOMERS_TABLE, TIMERS_TABLE)
+    ]
+    return specs
