@@ -108,6 +108,10 @@ class Settings:
             servers.append(part.split("://", 1)[1] if "://" in part else part)
         return servers
 
+    def to_env(self) -> dict[str, str]:
+        """The ``REBOUND_*`` variables that ``from_env`` reads back into these settings."""
+        return {ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}
+
     def describe(self) -> list[tuple[str, str, str]]:
         """(variable, value, doc) for every setting; the password is masked."""
         rows = []

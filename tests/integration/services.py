@@ -1,0 +1,69 @@
+"""Where the integration tests find Kafka and Redis, in this order:
+
+1. services named by environment variables (``REBOUND_TEST_KAFKA_BOOTSTRAP``,
+   ``REBOUND_TEST_REDIS_URL``): a user's own;
+2. testcontainers, when a Docker engine answers;
+3. local processes: Kafka from Maven Central's jars, Debian's ``redis-server``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from streams.localstack import LocalKafka, LocalRedis
+
+KAFKA_ENV = "REBOUND_TEST_KAFKA_BOOTSTRAP"
+REDIS_ENV = "REBOUND_TEST_REDIS_URL"
+KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"  # the image testcontainers' KafkaContainer drives
+REDIS_IMAGE = "redis:7.4"
+
+
+def docker_engine_answers() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=3)
+        return bool(client.ping())
+    # docker raises its own errors, requests' or OSError depending on what is missing.
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@contextlib.contextmanager
+def kafka_service(workdir: Path) -> Iterator[str]:
+    """Bootstrap servers (``host:port``) of a Kafka broker for the whole test session."""
+    if os.environ.get(KAFKA_ENV):
+        yield os.environ[KAFKA_ENV]
+    elif docker_engine_answers():
+        from testcontainers.community.kafka import KafkaContainer
+
+        with KafkaContainer(KAFKA_IMAGE).with_kraft() as container:
+            yield container.get_bootstrap_server()
+    else:
+        kafka = LocalKafka(workdir).start()
+        try:
+            yield kafka.bootstrap
+        finally:
+            kafka.stop()
+
+
+@contextlib.contextmanager
+def redis_service(workdir: Path) -> Iterator[str]:
+    """A ``redis://`` URL of a Redis server for the whole test session."""
+    if os.environ.get(REDIS_ENV):
+        yield os.environ[REDIS_ENV]
+    elif docker_engine_answers():
+        from testcontainers.community.redis import RedisContainer
+
+        with RedisContainer(REDIS_IMAGE) as container:
+            host = container.get_container_host_ip()
+            yield f"redis://{host}:{container.get_exposed_port(6379)}/0"
+    else:
+        redis = LocalRedis(workdir).start()
+        try:
+            yield redis.url
+        finally:
+            redis.stop()

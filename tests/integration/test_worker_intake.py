@@ -1,0 +1,102 @@
+"""The worker against a real broker: events of each kind are consumed, a malformed record
+lands in the dead-letter topic with its headers, and the records after it are still handled."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from kafka import KafkaConsumer
+
+from streams.demo import DemoEvent, DemoProducer
+from streams.settings import Settings
+from streams.topics import ensure_topics
+from streams.worker import dead_letter
+from tests.integration.worker_process import WorkerProcess
+
+WHEN = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+def events_of_each_kind(customer: str, n: int) -> list[DemoEvent]:
+    order = {
+        "event_id": f"o-{customer}-{n}", "customer_id": customer, "order_id": f"o{n}",
+        "occurred_at": WHEN, "channel": "web", "store_id": None, "total": 34900,
+        "currency": "EUR", "subscription": None,
+        "lines": [{"sku": "CM-1000", "name": "Barista One", "category": "coffee-machine",
+                   "quantity": 1, "unit_price": 34900}],
+    }
+    delivery = {"event_id": f"d-{customer}-{n}", "customer_id": customer, "order_id": f"o{n}",
+                "occurred_at": WHEN}
+    opened = {"event_id": f"op-{customer}-{n}", "customer_id": customer, "command_id": "cmd",
+              "channel": "email", "occurred_at": WHEN}
+    click = {**opened, "event_id": f"cl-{customer}-{n}", "url": None, "sku": "CAPS"}
+    return [DemoEvent("order", customer, order), DemoEvent("delivery", customer, delivery),
+            DemoEvent("open", customer, opened), DemoEvent("click", customer, click)]
+
+
+def read_topic(settings: Settings, topic: str, count: int, timeout_s: float = 30) -> list:
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="earliest",
+        group_id=None, consumer_timeout_ms=1000,
+    )
+    records: list = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(records) < count and time.monotonic() < deadline:
+            records.extend(consumer)
+    finally:
+        consumer.close()
+    return records
+
+
+def test_events_are_consumed_and_bad_records_dead_lettered(
+    settings: Settings, start_worker: Callable[[Settings], WorkerProcess]
+) -> None:
+    worker = start_worker(settings)
+    producer = DemoProducer(settings)
+    for n in range(5):
+        for event in events_of_each_kind(f"c{n}", n):
+            producer.send(event)
+    producer.send_raw("order", b"c9", b"\x00 this is not an Order")
+    for n in range(5, 8):
+        for event in events_of_each_kind(f"c{n}", n):
+            producer.send(event)
+    producer.flush()
+    producer.close()
+
+    def all_handled() -> bool:
+        return all(worker.metric("rebound_events_total", kind=kind) == 8
+                   for kind in ("order", "delivery", "open", "click"))
+
+    worker.wait_for(all_handled, 60, "8 events of each kind on /metrics")
+    assert worker.metric("rebound_dead_letters_total", kind="order", stage="decode") == 1
+
+    [record] = read_topic(settings, settings.dead_letter_topic, 1)
+    headers = {k: v for k, v in record.headers}
+    assert record.key == b"c9"
+    assert record.value == b"\x00 this is not an Order"
+    assert headers[dead_letter.SOURCE_TOPIC] == settings.event_topics["order"].encode()
+    assert int(headers[dead_letter.SOURCE_PARTITION]) in range(settings.partitions)
+    assert int(headers[dead_letter.SOURCE_OFFSET]) >= 0
+    assert headers[dead_letter.STAGE] == b"decode"
+    assert b"DecodeError" in headers[dead_letter.ERROR]
+
+
+def test_health_reports_redis_and_assignment(
+    settings: Settings, start_worker: Callable[[Settings], WorkerProcess]
+) -> None:
+    worker = start_worker(settings)
+    health = worker.health()
+    assert health["status"] == "ok"
+    assert health["redis"] == "ok"
+    assert health["assigned_partitions"] > 0
+    assert worker.metric("rebound_redis_up") == 1
+
+
+def test_topics_are_created_idempotently(settings: Settings) -> None:
+    first = ensure_topics(settings)
+    second = ensure_topics(settings)
+    assert len(first.created) >= 11
+    assert second.created == []
+    assert sorted(second.existing) == sorted(first.created + first.existing)
