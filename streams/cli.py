@@ -26,8 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     worker = commands.add_parser("worker", help="run the stream worker (Faust)")
-    worker.add_argument("--no-create-topics", dest="create_topics", action="store_false",
-                        help="do not create missing topics before starting")
+    worker.add_argument(
+        "--no-create-topics",
+        dest="create_topics",
+        action="store_false",
+        help="do not create missing topics before starting",
+    )
     worker.set_defaults(run=_worker)
 
     topics = commands.add_parser("topics", help="create the topics Rebound needs (idempotent)")
@@ -37,9 +41,15 @@ def _parser() -> argparse.ArgumentParser:
     settings.set_defaults(run=_settings)
 
     local = commands.add_parser("local", help="run Kafka, Redis, a worker and demo traffic")
-    local.add_argument("--dir", type=Path, default=Path("var/local"),
-                       help="folder for the services' data and logs (default: var/local)")
+    local.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("var/local"),
+        help="folder for the services' data and logs (default: var/local)",
+    )
     local.add_argument("--rate", type=float, default=5.0, help="demo events per second")
+    local.add_argument("--fetch-only", action="store_true",
+                       help="only fetch the Kafka broker's jars with Maven, then exit")
     local.set_defaults(run=_local)
     return parser
 
@@ -76,7 +86,11 @@ def _settings(args: argparse.Namespace) -> None:
 
 
 def _local(args: argparse.Namespace) -> None:
+    from streams.localstack import kafka_libs
     from streams.localstack.stack import run_local
 
+    if args.fetch_only:
+        print(f"rebound: Kafka broker jars in {kafka_libs()}")
+        return
     logging.basicConfig(level=logging.WARNING)
     run_local(args.dir.resolve(), args.rate)

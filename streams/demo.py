@@ -38,9 +38,11 @@ class DemoEvent:
     record: dict[str, Any]
 
 
-def demo_events(customers: int = 100, seed: int = 7, start_ms: int | None = None) -> Iterator[DemoEvent]:
+def demo_events(
+    customers: int = 100, seed: int = 7, start_ms: int | None = None
+) -> Iterator[DemoEvent]:
     """An endless, deterministic stream: each customer orders, then the order is delivered."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (demo data, not secrets)
     now_ms = int(time.time() * 1000) if start_ms is None else start_ms
     serial = 0
     while True:
@@ -49,21 +51,43 @@ def demo_events(customers: int = 100, seed: int = 7, start_ms: int | None = None
         sku, name, category, price = rng.choice(PRODUCTS)
         order_id = f"o{serial:08d}"
         now_ms += rng.randrange(1, 1000)
-        yield DemoEvent("order", customer, {
-            "event_id": _event_id(rng), "customer_id": customer, "order_id": order_id,
-            "occurred_at": now_ms, "channel": ORDER_CHANNELS.get(category, "web"),
-            "store_id": "store-42" if category == "bike" else None,
-            "lines": [{"sku": sku, "name": name, "category": category, "quantity": 1,
-                       "unit_price": price}],
-            "total": price, "currency": "EUR",
-            "subscription": {"plan": "monthly", "period_index": rng.randint(1, 4)}
-            if category == "beauty-box" else None,
-        })
+        yield DemoEvent(
+            "order",
+            customer,
+            {
+                "event_id": _event_id(rng),
+                "customer_id": customer,
+                "order_id": order_id,
+                "occurred_at": now_ms,
+                "channel": ORDER_CHANNELS.get(category, "web"),
+                "store_id": "store-42" if category == "bike" else None,
+                "lines": [
+                    {
+                        "sku": sku,
+                        "name": name,
+                        "category": category,
+                        "quantity": 1,
+                        "unit_price": price,
+                    }
+                ],
+                "total": price,
+                "currency": "EUR",
+                "subscription": {"plan": "monthly", "period_index": rng.randint(1, 4)}
+                if category == "beauty-box"
+                else None,
+            },
+        )
         if category not in ("bike",):
-            yield DemoEvent("delivery", customer, {
-                "event_id": _event_id(rng), "customer_id": customer, "order_id": order_id,
-                "occurred_at": now_ms + 1,
-            })
+            yield DemoEvent(
+                "delivery",
+                customer,
+                {
+                    "event_id": _event_id(rng),
+                    "customer_id": customer,
+                    "order_id": order_id,
+                    "occurred_at": now_ms + 1,
+                },
+            )
 
 
 def _event_id(rng: random.Random) -> str:
@@ -77,7 +101,9 @@ class DemoProducer:
         self._settings = settings
         self._codec = codec or AvroCodec()
         self._producer = KafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5,
+            bootstrap_servers=settings.bootstrap_servers,
+            acks="all",
+            linger_ms=5,
             **security_options(settings),
         )
 

@@ -40,14 +40,17 @@ def create_metrics(registry: CollectorRegistry | None = None, version: str = "")
             "rebound_events", "Events decoded and handled.", ["kind"], registry=registry
         ),
         dead_letters=Counter(
-            "rebound_dead_letters", "Records sent to the dead-letter topic.",
-            ["kind", "stage"], registry=registry,
+            "rebound_dead_letters",
+            "Records sent to the dead-letter topic.",
+            ["kind", "stage"],
+            registry=registry,
         ),
         commands=Counter(
             "rebound_commands", "Send commands published.", ["channel"], registry=registry
         ),
-        redis_up=Gauge("rebound_redis_up", "1 when Redis answered the last check.",
-                       registry=registry),
+        redis_up=Gauge(
+            "rebound_redis_up", "1 when Redis answered the last check.", registry=registry
+        ),
         build=Info("rebound_build", "Version of the running worker.", registry=registry),
     )
     for kind in EVENT_KINDS:

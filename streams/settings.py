@@ -27,8 +27,12 @@ def _setting(default: Any, doc: str) -> Any:
 class Settings:
     """Everything the worker, the topic command and the demo read from the environment."""
 
-    app_id: str = _setting("rebound", "Faust application id: consumer group and internal topic prefix.")
-    broker_url: str = _setting("kafka://127.0.0.1:9092", "Kafka bootstrap servers, comma separated.")
+    app_id: str = _setting(
+        "rebound", "Faust application id: consumer group and internal topic prefix."
+    )
+    broker_url: str = _setting(
+        "kafka://127.0.0.1:9092", "Kafka bootstrap servers, comma separated."
+    )
     security_protocol: str = _setting("PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
     sasl_mechanism: str = _setting("PLAIN", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (SASL only).")
     sasl_username: str = _setting("", "SASL user name.")

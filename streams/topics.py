@@ -57,7 +57,8 @@ def _check_partitions(specs: list[TopicSpec], existing: dict[str, int]) -> None:
     ]
     if wrong:
         raise ConfigurationError(
-            "topics are not co-partitioned: " + "; ".join(wrong)
+            "topics are not co-partitioned: "
+            + "; ".join(wrong)
             + ". Set REBOUND_PARTITIONS to match them, or recreate the topics."
         )
 

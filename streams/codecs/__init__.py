@@ -8,9 +8,9 @@ from streams.codecs.schemas import SchemaRepository, SchemaVersion
 
 __all__ = [
     "EVENT_RECORDS",
-    "SEND_COMMAND",
     "FINGERPRINT_HEADER",
     "SCHEMA_HEADER",
+    "SEND_COMMAND",
     "AvroCodec",
     "CodecError",
     "DecodeError",

@@ -89,8 +89,7 @@ class AvroCodec:
         if len(payload) < 5 or payload[0] != _CONFLUENT_MAGIC:
             raise DecodeError("not in the Confluent wire format (no magic byte 0)")
         _, schema_id = _CONFLUENT_PREFIX.unpack_from(payload)
-        if schema_id not in self._registry_writers:
-            assert self.registry is not None
+        if schema_id not in self._registry_writers and self.registry is not None:
             definition = self.registry.schema(schema_id)
             self._registry_writers[schema_id] = parse_schema(definition, _write_hint=False)
         return self._registry_writers[schema_id]
@@ -101,7 +100,7 @@ def _read(body: memoryview, writer: Any, reader: Any, name: str) -> Any:
     try:
         record = schemaless_reader(stream, writer, reader)
     # fastavro raises any of a dozen exception types on bytes that are not its schema's.
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise DecodeError(f"not a valid {name}: {type(exc).__name__}: {exc}") from exc
     if stream.tell() != len(body):
         raise DecodeError(f"not a valid {name}: {len(body) - stream.tell()} bytes left over")

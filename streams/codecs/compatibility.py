@@ -9,8 +9,14 @@ from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibi
 
 from streams.codecs.schemas import SchemaVersion
 
-MODES = ("BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL",
-         "FULL_TRANSITIVE")
+MODES = (
+    "BACKWARD",
+    "BACKWARD_TRANSITIVE",
+    "FORWARD",
+    "FORWARD_TRANSITIVE",
+    "FULL",
+    "FULL_TRANSITIVE",
+)
 
 
 def compatibility_mode(name: str) -> str:
@@ -36,9 +42,8 @@ def incompatibilities(versions: list[SchemaVersion], mode: str) -> list[str]:
 
 
 def _problems(reader: SchemaVersion, writer: SchemaVersion) -> list[str]:
-    result = ReaderWriterCompatibilityChecker().get_compatibility(
-        _parse(reader), _parse(writer)
-    )
+    checker = ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]
+    result = checker.get_compatibility(_parse(reader), _parse(writer))
     if result.compatibility is SchemaCompatibilityType.compatible:
         return []
     return [

@@ -6,6 +6,7 @@ rejects what breaks the contract with ``InvalidEvent``, which sends the record t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -113,9 +114,17 @@ def _order(r: dict[str, Any]) -> Order:
         raise InvalidEvent("field 'lines.quantity' must be positive")
     sub = r.get("subscription")
     return Order(
-        r["event_id"], r["customer_id"], _require_text(r, "order_id"), _seconds(r["occurred_at"]),
-        r["channel"], r.get("store_id"), lines, r["total"], r["currency"],
-        sub["plan"] if sub else None, sub["period_index"] if sub else None,
+        r["event_id"],
+        r["customer_id"],
+        _require_text(r, "order_id"),
+        _seconds(r["occurred_at"]),
+        r["channel"],
+        r.get("store_id"),
+        lines,
+        r["total"],
+        r["currency"],
+        sub["plan"] if sub else None,
+        sub["period_index"] if sub else None,
     )
 
 
@@ -127,16 +136,29 @@ def _delivery(r: dict[str, Any]) -> Delivery:
 
 def _open(r: dict[str, Any]) -> Open:
     return Open(
-        r["event_id"], r["customer_id"], _require_text(r, "command_id"), r["channel"],
+        r["event_id"],
+        r["customer_id"],
+        _require_text(r, "command_id"),
+        r["channel"],
         _seconds(r["occurred_at"]),
     )
 
 
 def _click(r: dict[str, Any]) -> Click:
     return Click(
-        r["event_id"], r["customer_id"], _require_text(r, "command_id"), r["channel"],
-        _seconds(r["occurred_at"]), r.get("url"), r.get("sku"),
+        r["event_id"],
+        r["customer_id"],
+        _require_text(r, "command_id"),
+        r["channel"],
+        _seconds(r["occurred_at"]),
+        r.get("url"),
+        r.get("sku"),
     )
 
 
-_PARSERS = {"order": _order, "delivery": _delivery, "open": _open, "click": _click}
+_PARSERS: dict[str, Callable[[dict[str, Any]], Event]] = {
+    "order": _order,
+    "delivery": _delivery,
+    "open": _open,
+    "click": _click,
+}

@@ -58,9 +58,20 @@ def kafka_libs(version: str = KAFKA_VERSION) -> Path:
         )
     libs.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(  # noqa: S603
-        [mvn, "-q", "-B", "-f", str(_HERE / "pom.xml"), f"-Dkafka.version={version}",
-         "dependency:copy-dependencies", f"-DoutputDirectory={libs}", "-DincludeScope=runtime"],
-        capture_output=True, text=True, check=False,
+        [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(_HERE / "pom.xml"),
+            f"-Dkafka.version={version}",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={libs}",
+            "-DincludeScope=runtime",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise LocalStackError(
@@ -92,12 +103,20 @@ class LocalKafka:
         classpath = f"{kafka_libs()}/*"
         config = self._write_config()
         self._format(java, classpath, config)
-        self._process.spawn([
-            java, f"-Xms{self.heap_mib // 2}m", f"-Xmx{self.heap_mib}m", "-XX:+UseG1GC",
-            "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={_HERE / 'log4j2.properties'}",
-            "-cp", classpath, "kafka.Kafka", str(config),
-        ])
+        self._process.spawn(
+            [
+                java,
+                f"-Xms{self.heap_mib // 2}m",
+                f"-Xmx{self.heap_mib}m",
+                "-XX:+UseG1GC",
+                "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={_HERE / 'log4j2.properties'}",
+                "-cp",
+                classpath,
+                "kafka.Kafka",
+                str(config),
+            ]
+        )
         self._process.wait_until(self._answers, timeout_s, self.bootstrap)
         return self
 
@@ -107,19 +126,35 @@ class LocalKafka:
             shutil.rmtree(data_dir)
         data_dir.mkdir(parents=True)
         config = self.workdir / "server.properties"
-        config.write_text(_SERVER_PROPERTIES.format(
-            port=self.port, controller_port=self.controller_port, data_dir=data_dir
-        ))
+        config.write_text(
+            _SERVER_PROPERTIES.format(
+                port=self.port, controller_port=self.controller_port, data_dir=data_dir
+            )
+        )
         return config
 
     def _format(self, java: str, classpath: str, config: Path) -> None:
         result = subprocess.run(  # noqa: S603
-            [java, "-cp", classpath, f"-Dlog4j2.configurationFile={_HERE / 'log4j2.properties'}",
-             "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(config)],
-            capture_output=True, text=True, check=False,
+            [
+                java,
+                "-cp",
+                classpath,
+                f"-Dlog4j2.configurationFile={_HERE / 'log4j2.properties'}",
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                _cluster_id(),
+                "-c",
+                str(config),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
-            raise LocalStackError(f"formatting the Kafka storage failed:\n{result.stdout}{result.stderr}")
+            raise LocalStackError(
+                f"formatting the Kafka storage failed:\n{result.stdout}{result.stderr}"
+            )
 
     def _answers(self) -> bool:
         if not port_answers(self.port):

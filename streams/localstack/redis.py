@@ -31,10 +31,23 @@ class LocalRedis:
                 "(Debian/Ubuntu), or set REBOUND_REDIS_URL to a Redis of your own"
             )
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._process.spawn([
-            binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.workdir),
-            "--save", "", "--appendonly", "no", "--protected-mode", "yes",
-        ])
+        self._process.spawn(
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.workdir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ]
+        )
         self._process.wait_until(self._answers, timeout_s, f"127.0.0.1:{self.port}")
         return self
 

@@ -39,14 +39,16 @@ def local_services(root: Path) -> Iterator[tuple[LocalKafka, LocalRedis]]:
 
 def worker_env(kafka: LocalKafka, redis: LocalRedis, root: Path, web_port: int) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "REBOUND_BROKER_URL": f"kafka://{kafka.bootstrap}",
-        "REBOUND_REDIS_URL": redis.url,
-        "REBOUND_PARTITIONS": env.get("REBOUND_PARTITIONS", "4"),
-        "REBOUND_DATA_DIR": str(root / "worker"),
-        "REBOUND_WEB_PORT": str(web_port),
-        "REBOUND_WEB_HOST": "127.0.0.1",
-    })
+    env.update(
+        {
+            "REBOUND_BROKER_URL": f"kafka://{kafka.bootstrap}",
+            "REBOUND_REDIS_URL": redis.url,
+            "REBOUND_PARTITIONS": env.get("REBOUND_PARTITIONS", "4"),
+            "REBOUND_DATA_DIR": str(root / "worker"),
+            "REBOUND_WEB_PORT": str(web_port),
+            "REBOUND_WEB_HOST": "127.0.0.1",
+        }
+    )
     return env
 
 
@@ -61,7 +63,7 @@ def _healthy(port: int) -> bool:
     if not port_answers(port):
         return False
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
             return bool(json.loads(response.read())["assigned_partitions"] > 0)
     except (OSError, ValueError, KeyError):
         return False
@@ -79,8 +81,10 @@ def run_local(root: Path, rate_per_s: float = 5.0) -> None:
         worker = ChildProcess("rebound worker", root / "worker.log")
         try:
             start_worker(worker, env)
-            print(f"rebound: worker ready; metrics at http://127.0.0.1:{web_port}/metrics, "
-                  f"health at http://127.0.0.1:{web_port}/health, log in {root / 'worker.log'}")
+            print(
+                f"rebound: worker ready; metrics at http://127.0.0.1:{web_port}/metrics, "
+                f"health at http://127.0.0.1:{web_port}/health, log in {root / 'worker.log'}"
+            )
             print("rebound: producing demo events; Ctrl-C stops everything", flush=True)
             _feed_demo(Settings.from_env(env), rate_per_s, web_port)
         except KeyboardInterrupt:
@@ -112,14 +116,15 @@ def _feed_demo(settings: Settings, rate_per_s: float, web_port: int) -> None:
 def _summary(web_port: int) -> str:
     """A one-line digest of the worker's counters, read back from ``/metrics``."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/metrics", timeout=2) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/metrics", timeout=2) as response:
             text = response.read().decode()
     except OSError as exc:
         raise LocalStackError(f"the worker stopped answering on port {web_port}: {exc}") from exc
     totals: dict[str, float] = {}
     for line in text.splitlines():
-        if line.startswith(("rebound_events_total", "rebound_commands_total",
-                            "rebound_dead_letters_total")):
+        if line.startswith(
+            ("rebound_events_total", "rebound_commands_total", "rebound_dead_letters_total")
+        ):
             name = line.split("{")[0].removeprefix("rebound_").removesuffix("_total")
             totals[name] = totals.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
     return ", ".join(f"{name} {value:.0f}" for name, value in sorted(totals.items()))

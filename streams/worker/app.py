@@ -38,10 +38,12 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     )
     codec = AvroCodec(
         registry=SchemaRegistryClient(settings.schema_registry_url)
-        if settings.schema_registry_url else None
+        if settings.schema_registry_url
+        else None
     )
     redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-    dead_letters = DeadLetters(_raw_topic(app, settings.dead_letter_topic, settings=settings), metrics)
+    dead_letter_topic = _raw_topic(app, settings.dead_letter_topic, settings=settings)
+    dead_letters = DeadLetters(dead_letter_topic, metrics)
     kinds_by_topic = {topic: kind for kind, topic in settings.event_topics.items()}
     intake = Intake(kinds_by_topic, codec, dead_letters, metrics)
     events_topic = _raw_topic(app, *kinds_by_topic, settings=settings)
@@ -51,7 +53,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
         async for event in stream.events():
             await intake.process(event.message)
 
-    @app.timer(REDIS_CHECK_INTERVAL_S)
+    @app.timer(REDIS_CHECK_INTERVAL_S)  # type: ignore[untyped-decorator]
     async def check_redis() -> None:
         await redis_answers(redis, metrics)
 
@@ -61,7 +63,11 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
 
 def _raw_topic(app: faust.App, *names: str, settings: Settings) -> Any:
     return app.topic(
-        *names, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+        *names,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
         partitions=settings.partitions,
     )
 

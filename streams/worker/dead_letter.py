@@ -41,10 +41,15 @@ class DeadLetters:
         # The error text may quote field names, never field values: no personal data in logs.
         log.warning(
             "dead letter: %s[%s]@%s failed at %s: %s",
-            message.topic, message.partition, message.offset, stage, type(error).__name__,
+            message.topic,
+            message.partition,
+            message.offset,
+            stage,
+            type(error).__name__,
         )
         await self._topic.send(
-            key=message.key, value=message.value,
+            key=message.key,
+            value=message.value,
             headers=dead_letter_headers(message, stage, error),
         )
         self._metrics.dead_letters.labels(kind, stage).inc()

@@ -56,8 +56,9 @@ class Intake:
                 await self._handler(event, message)
         # Principle 5: no exception escapes the agent's loop; the record is kept in the DLQ.
         except Exception as exc:
-            log.exception("handling %s[%s]@%s failed", message.topic, message.partition,
-                          message.offset)
+            log.exception(
+                "handling %s[%s]@%s failed", message.topic, message.partition, message.offset
+            )
             await self._dead_letters.publish(message, kind, "handle", exc)
             return
         self._metrics.events.labels(kind).inc()

@@ -17,13 +17,13 @@ def add_pages(app: faust.App, metrics: Metrics, redis: Redis) -> None:
     """Register ``/metrics`` and ``/health`` on the app's web server."""
 
     @app.page("/metrics")
-    class MetricsPage(View):  # type: ignore[misc]
+    class MetricsPage(View):
         async def get(self, request: Request) -> Response:
             body = generate_latest(metrics.registry)
             return self.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     @app.page("/health")
-    class HealthPage(View):  # type: ignore[misc]
+    class HealthPage(View):
         async def get(self, request: Request) -> Response:
             report = await health_report(app, metrics, redis)
             return self.json(report, status=200 if report["status"] == "ok" else 503)

@@ -20,25 +20,54 @@ WHEN = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 def events_of_each_kind(customer: str, n: int) -> list[DemoEvent]:
     order = {
-        "event_id": f"o-{customer}-{n}", "customer_id": customer, "order_id": f"o{n}",
-        "occurred_at": WHEN, "channel": "web", "store_id": None, "total": 34900,
-        "currency": "EUR", "subscription": None,
-        "lines": [{"sku": "CM-1000", "name": "Barista One", "category": "coffee-machine",
-                   "quantity": 1, "unit_price": 34900}],
+        "event_id": f"o-{customer}-{n}",
+        "customer_id": customer,
+        "order_id": f"o{n}",
+        "occurred_at": WHEN,
+        "channel": "web",
+        "store_id": None,
+        "total": 34900,
+        "currency": "EUR",
+        "subscription": None,
+        "lines": [
+            {
+                "sku": "CM-1000",
+                "name": "Barista One",
+                "category": "coffee-machine",
+                "quantity": 1,
+                "unit_price": 34900,
+            }
+        ],
     }
-    delivery = {"event_id": f"d-{customer}-{n}", "customer_id": customer, "order_id": f"o{n}",
-                "occurred_at": WHEN}
-    opened = {"event_id": f"op-{customer}-{n}", "customer_id": customer, "command_id": "cmd",
-              "channel": "email", "occurred_at": WHEN}
+    delivery = {
+        "event_id": f"d-{customer}-{n}",
+        "customer_id": customer,
+        "order_id": f"o{n}",
+        "occurred_at": WHEN,
+    }
+    opened = {
+        "event_id": f"op-{customer}-{n}",
+        "customer_id": customer,
+        "command_id": "cmd",
+        "channel": "email",
+        "occurred_at": WHEN,
+    }
     click = {**opened, "event_id": f"cl-{customer}-{n}", "url": None, "sku": "CAPS"}
-    return [DemoEvent("order", customer, order), DemoEvent("delivery", customer, delivery),
-            DemoEvent("open", customer, opened), DemoEvent("click", customer, click)]
+    return [
+        DemoEvent("order", customer, order),
+        DemoEvent("delivery", customer, delivery),
+        DemoEvent("open", customer, opened),
+        DemoEvent("click", customer, click),
+    ]
 
 
 def read_topic(settings: Settings, topic: str, count: int, timeout_s: float = 30) -> list:
     consumer = KafkaConsumer(
-        topic, bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="earliest",
-        group_id=None, consumer_timeout_ms=1000,
+        topic,
+        bootstrap_servers=settings.bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=None,
+        consumer_timeout_ms=1000,
     )
     records: list = []
     deadline = time.monotonic() + timeout_s
@@ -66,8 +95,10 @@ def test_events_are_consumed_and_bad_records_dead_lettered(
     producer.close()
 
     def all_handled() -> bool:
-        return all(worker.metric("rebound_events_total", kind=kind) == 8
-                   for kind in ("order", "delivery", "open", "click"))
+        return all(
+            worker.metric("rebound_events_total", kind=kind) == 8
+            for kind in ("order", "delivery", "open", "click")
+        )
 
     worker.wait_for(all_handled, 60, "8 events of each kind on /metrics")
     assert worker.metric("rebound_dead_letters_total", kind="order", stage="decode") == 1

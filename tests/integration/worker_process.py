@@ -28,12 +28,17 @@ class WorkerProcess:
     def start(self, timeout_s: float = 90.0) -> WorkerProcess:
         env = {**os.environ, **self.settings.to_env()}
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "streams", "worker"], env=env,
-                stdout=log, stderr=subprocess.STDOUT,
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "streams", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
-        self.wait_for(lambda: self.health().get("assigned_partitions", 0) > 0, timeout_s,
-                      "the worker to be assigned partitions")
+        self.wait_for(
+            lambda: self.health().get("assigned_partitions", 0) > 0,
+            timeout_s,
+            "the worker to be assigned partitions",
+        )
         return self
 
     def health(self) -> dict[str, Any]:
@@ -81,5 +86,5 @@ class WorkerProcess:
 
     def _get(self, path: str) -> str:
         url = f"http://127.0.0.1:{self.settings.web_port}{path}"
-        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=3) as response:
             return str(response.read().decode())

@@ -7,28 +7,39 @@ from streams.settings import Settings
 def test_defaults_without_environment() -> None:
     settings = Settings.from_env({})
     assert settings.bootstrap_servers == ["127.0.0.1:9092"]
-    assert settings.event_topics == {"order": "orders", "delivery": "deliveries",
-                                     "open": "opens", "click": "clicks"}
+    assert settings.event_topics == {
+        "order": "orders",
+        "delivery": "deliveries",
+        "open": "opens",
+        "click": "clicks",
+    }
     assert settings.command_topics["sms"] == "rebound.commands.sms"
 
 
 def test_prefix_and_names_come_from_the_environment() -> None:
-    settings = Settings.from_env({
-        "REBOUND_TOPIC_PREFIX": "shop1.", "REBOUND_TOPIC_ORDERS": "sales",
-        "REBOUND_PARTITIONS": "12", "REBOUND_BROKER_URL": "kafka://a:9092,kafka://b:9093",
-    })
+    settings = Settings.from_env(
+        {
+            "REBOUND_TOPIC_PREFIX": "shop1.",
+            "REBOUND_TOPIC_ORDERS": "sales",
+            "REBOUND_PARTITIONS": "12",
+            "REBOUND_BROKER_URL": "kafka://a:9092,kafka://b:9093",
+        }
+    )
     assert settings.event_topics["order"] == "shop1.sales"
     assert settings.dead_letter_topic == "shop1.rebound.dlq"
     assert settings.partitions == 12
     assert settings.bootstrap_servers == ["a:9092", "b:9093"]
 
 
-@pytest.mark.parametrize(("env", "variable"), [
-    ({"REBOUND_PARTITIONS": "many"}, "REBOUND_PARTITIONS"),
-    ({"REBOUND_PARTITIONS": "0"}, "REBOUND_PARTITIONS"),
-    ({"REBOUND_STORE": "postgres://"}, "REBOUND_STORE"),
-    ({"REBOUND_REDIS_URL": "http://localhost"}, "REBOUND_REDIS_URL"),
-])
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"REBOUND_PARTITIONS": "many"}, "REBOUND_PARTITIONS"),
+        ({"REBOUND_PARTITIONS": "0"}, "REBOUND_PARTITIONS"),
+        ({"REBOUND_STORE": "postgres://"}, "REBOUND_STORE"),
+        ({"REBOUND_REDIS_URL": "http://localhost"}, "REBOUND_REDIS_URL"),
+    ],
+)
 def test_bad_values_name_the_variable(env: dict, variable: str) -> None:
     with pytest.raises(ConfigurationError, match=variable):
         Settings.from_env(env)
@@ -40,5 +51,6 @@ def test_settings_are_frozen() -> None:
 
 
 def test_describe_masks_the_password() -> None:
-    rows = dict((v, value) for v, value, _ in Settings(sasl_password="s3cret").describe())
-    assert rows["REBOUND_SASL_PASSWORD"] == "****"
+    settings = Settings(sasl_password="s3cret")  # noqa: S106
+    rows = {v: value for v, value, _ in settings.describe()}
+    assert rows["REBOUND_SASL_PASSWORD"] == "****"  # noqa: S105

@@ -6,9 +6,16 @@ def test_every_topic_is_co_partitioned_with_the_tables() -> None:
     specs = topic_specs(Settings(partitions=6, topic_prefix="p."))
     assert {s.partitions for s in specs} == {6}
     names = {s.name for s in specs}
-    assert {"p.orders", "p.deliveries", "p.opens", "p.clicks", "p.rebound.dlq",
-            "p.rebound.commands.email", "p.rebound.commands.sms",
-            "p.rebound.commands.push"} <= names
+    assert {
+        "p.orders",
+        "p.deliveries",
+        "p.opens",
+        "p.clicks",
+        "p.rebound.dlq",
+        "p.rebound.commands.email",
+        "p.rebound.commands.sms",
+        "p.rebound.commands.push",
+    } <= names
 
 
 def test_changelogs_are_compacted_and_named_as_faust_names_them() -> None:

@@ -23,8 +23,13 @@ WHEN = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
 def open_record() -> dict:
-    return {"event_id": "e1", "customer_id": "c1", "command_id": "cmd-1", "channel": "email",
-            "occurred_at": WHEN}
+    return {
+        "event_id": "e1",
+        "customer_id": "c1",
+        "command_id": "cmd-1",
+        "channel": "email",
+        "occurred_at": WHEN,
+    }
 
 
 def click_record() -> dict:
@@ -39,13 +44,27 @@ def sample_records() -> dict[str, dict]:
 
 def send_command() -> dict:
     return {
-        "command_id": "cmd-1", "customer_id": "c1", "channel": "email", "scenario_id": "coffee",
-        "scenario_version": 1, "step_id": "first", "template": "coffee-accessories",
+        "command_id": "cmd-1",
+        "customer_id": "c1",
+        "channel": "email",
+        "scenario_id": "coffee",
+        "scenario_version": 1,
+        "step_id": "first",
+        "template": "coffee-accessories",
         "personalisation": {"product_name": "Barista One"},
-        "recommendations": [{"sku": "CAPS", "name": "Capsules", "price": 1290,
-                             "currency": "EUR", "url": "https://shop.example/p/CAPS"}],
-        "offer": None, "trigger": {"kind": "delivery", "event_id": "e9", "order_id": "o1"},
-        "created_at": WHEN, "not_after": WHEN,
+        "recommendations": [
+            {
+                "sku": "CAPS",
+                "name": "Capsules",
+                "price": 1290,
+                "currency": "EUR",
+                "url": "https://shop.example/p/CAPS",
+            }
+        ],
+        "offer": None,
+        "trigger": {"kind": "delivery", "event_id": "e9", "order_id": "o1"},
+        "created_at": WHEN,
+        "not_after": WHEN,
     }
 
 
@@ -68,8 +87,10 @@ def test_plain_format_names_the_schema_in_headers() -> None:
     _, headers = CODEC.encode(EVENT_RECORDS["open"], open_record(), "opens")
     names = dict(headers)
     assert names[SCHEMA_HEADER] == b"rebound.events.v1.Open"
-    assert names[FINGERPRINT_HEADER] == CODEC.repository.latest(
-        "rebound.events.v1.Open").fingerprint.encode()
+    assert (
+        names[FINGERPRINT_HEADER]
+        == CODEC.repository.latest("rebound.events.v1.Open").fingerprint.encode()
+    )
 
 
 def test_record_without_headers_is_read_with_the_latest_schema() -> None:
@@ -91,7 +112,7 @@ def test_trailing_bytes_are_a_decode_error() -> None:
 
 def test_a_record_of_another_kind_is_a_decode_error() -> None:
     payload, headers = CODEC.encode(EVENT_RECORDS["open"], open_record(), "opens")
-    with pytest.raises(DecodeError, match="this topic carries rebound.events.v1.Click"):
+    with pytest.raises(DecodeError, match=r"this topic carries rebound\.events\.v1\.Click"):
         CODEC.decode(EVENT_RECORDS["click"], payload, headers)
 
 
@@ -111,8 +132,10 @@ def test_records_of_an_earlier_version_are_resolved_to_the_latest(tmp_path: Path
             target.write_text(json.dumps(version.definition))
     v1 = repository.latest("rebound.events.v1.Click")
     v2 = dict(v1.definition)
-    v2["fields"] = [*v1.definition["fields"],
-                    {"name": "campaign", "type": ["null", "string"], "default": None}]
+    v2["fields"] = [
+        *v1.definition["fields"],
+        {"name": "campaign", "type": ["null", "string"], "default": None},
+    ]
     (tmp_path / "events" / "Click" / "2.avsc").write_text(json.dumps(v2))
     old_writer = CODEC
     new_reader = AvroCodec(SchemaRepository(tmp_path))

@@ -9,10 +9,23 @@ WHEN = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 def order(**changes: object) -> dict:
     record = {
-        "event_id": "e1", "customer_id": "c1", "order_id": "o1", "occurred_at": WHEN,
-        "channel": "web", "store_id": None, "total": 34900, "currency": "EUR",
-        "lines": [{"sku": "CM-1000", "name": "Barista One", "category": "coffee-machine",
-                   "quantity": 1, "unit_price": 34900}],
+        "event_id": "e1",
+        "customer_id": "c1",
+        "order_id": "o1",
+        "occurred_at": WHEN,
+        "channel": "web",
+        "store_id": None,
+        "total": 34900,
+        "currency": "EUR",
+        "lines": [
+            {
+                "sku": "CM-1000",
+                "name": "Barista One",
+                "category": "coffee-machine",
+                "quantity": 1,
+                "unit_price": 34900,
+            }
+        ],
         "subscription": {"plan": "monthly", "period_index": 3},
     }
     return {**record, **changes}
@@ -27,17 +40,23 @@ def test_order_becomes_a_typed_event_with_epoch_seconds() -> None:
 
 
 def test_delivery_without_key_is_accepted() -> None:
-    event = event_from_record("delivery", {"event_id": "e2", "customer_id": "c1",
-                                           "order_id": "o1", "occurred_at": WHEN}, None)
+    event = event_from_record(
+        "delivery",
+        {"event_id": "e2", "customer_id": "c1", "order_id": "o1", "occurred_at": WHEN},
+        None,
+    )
     assert event == Delivery("e2", "c1", "o1", WHEN.timestamp())
 
 
-@pytest.mark.parametrize(("record", "key", "message"), [
-    (order(customer_id=""), b"", "customer_id"),
-    (order(event_id=""), b"c1", "event_id"),
-    (order(lines=[]), b"c1", "lines"),
-    (order(), b"someone-else", "keyed by customer"),
-])
+@pytest.mark.parametrize(
+    ("record", "key", "message"),
+    [
+        (order(customer_id=""), b"", "customer_id"),
+        (order(event_id=""), b"c1", "event_id"),
+        (order(lines=[]), b"c1", "lines"),
+        (order(), b"someone-else", "keyed by customer"),
+    ],
+)
 def test_contract_violations_are_invalid_events(record: dict, key: bytes, message: str) -> None:
     with pytest.raises(InvalidEvent, match=message):
         event_from_record("order", record, key)

@@ -28,15 +28,19 @@ class RecordingTopic:
 
 
 def message(value: bytes, headers: list | None = None, key: bytes = b"c1") -> SimpleNamespace:
-    return SimpleNamespace(topic="opens", partition=2, offset=41, key=key, value=value,
-                           headers=headers or [])
+    return SimpleNamespace(
+        topic="opens", partition=2, offset=41, key=key, value=value, headers=headers or []
+    )
 
 
 def intake(handler: Any = None) -> tuple[Intake, RecordingTopic, Any]:
     metrics = create_metrics(CollectorRegistry())
     topic = RecordingTopic()
-    return Intake({"opens": "open"}, CODEC, DeadLetters(topic, metrics), metrics, handler), \
-        topic, metrics
+    return (
+        Intake({"opens": "open"}, CODEC, DeadLetters(topic, metrics), metrics, handler),
+        topic,
+        metrics,
+    )
 
 
 def sample(metrics: Any, name: str, **labels: str) -> float:
@@ -57,11 +61,14 @@ async def test_valid_record_is_handled_and_counted() -> None:
     assert sample(metrics, "rebound_events_total", kind="open") == 1
 
 
-@pytest.mark.parametrize(("value", "key", "stage"), [
-    (b"garbage", b"c1", "decode"),
-    (None, b"c1", "decode"),
-    ("valid", b"other-customer", "validate"),
-])
+@pytest.mark.parametrize(
+    ("value", "key", "stage"),
+    [
+        (b"garbage", b"c1", "decode"),
+        (None, b"c1", "decode"),
+        ("valid", b"other-customer", "validate"),
+    ],
+)
 async def test_bad_record_goes_to_the_dead_letter_topic_whole(
     value: Any, key: bytes, stage: str
 ) -> None:

@@ -1,0 +1,50 @@
+# Rebound's tasks. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: help install system kafka-jars run test unit integration lint format clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(INSTALLED): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(INSTALLED) system ## Create .venv with the pinned dependencies and the system programs
+
+system: ## Install redis-server, Java and Maven from Debian's packages if missing
+	@deploy/local/install-system-packages.sh
+
+kafka-jars: install ## Fetch the Kafka broker's jars from Maven Central (once, into ~/.cache/rebound)
+	@$(BIN)/rebound local --fetch-only
+
+run: kafka-jars ## Start Kafka, Redis, the worker and demo traffic; Ctrl-C stops everything
+	$(BIN)/rebound local
+
+test: kafka-jars ## Run every test, integration tests against a real Kafka and Redis
+	$(BIN)/pytest
+
+unit: install ## Run the unit tests only (no service needed)
+	$(BIN)/pytest tests/unit
+
+integration: kafka-jars ## Run the integration tests only
+	$(BIN)/pytest tests/integration
+
+lint: install ## ruff and mypy
+	$(BIN)/ruff check streams tests
+	$(BIN)/ruff format --check streams tests
+	$(BIN)/mypy
+
+format: install ## Format the code with ruff
+	$(BIN)/ruff format streams tests
+	$(BIN)/ruff check --fix streams tests
+
+clean: ## Remove the virtualenv, caches and local data (not the Kafka jars cache)
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info
