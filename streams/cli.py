@@ -48,8 +48,11 @@ def _parser() -> argparse.ArgumentParser:
         help="folder for the services' data and logs (default: var/local)",
     )
     local.add_argument("--rate", type=float, default=5.0, help="demo events per second")
-    local.add_argument("--fetch-only", action="store_true",
-                       help="only fetch the Kafka broker's jars with Maven, then exit")
+    local.add_argument(
+        "--fetch-only",
+        action="store_true",
+        help="only fetch the Kafka broker's jars with Maven, then exit",
+    )
     local.set_defaults(run=_local)
     return parser
 
