@@ -1,0 +1,300 @@
+"""The decision: ``Engine.decide(state, input, now) -> (state, effects)``, with no I/O.
+
+Inputs are events (order, delivery, open, click) and due timers; ``now`` is given, never read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from streams.engine.effects import (
+    AdvanceInstance,
+    CancelTimer,
+    Effect,
+    ExitInstance,
+    OfferSpec,
+    RecordConversion,
+    ScheduleTimer,
+    SendCommand,
+    StartInstance,
+    TimerFired,
+)
+from streams.engine.events import Click, Delivery, Event, Open, Order
+from streams.engine.ids import command_id
+from streams.engine.scenario import Scenario, Trigger
+from streams.engine.state import (
+    ENTRY_MEMORY_S,
+    ORDER_MEMORY_S,
+    CustomerState,
+    Instance,
+    OrderSummary,
+)
+from streams.engine.timing import due_time
+
+Input = Event | TimerFired
+
+
+class Engine:
+    """Decides for every loaded scenario; older versions stay for instances in flight."""
+
+    def __init__(self, scenarios: Iterable[Scenario]) -> None:
+        self._versions: dict[tuple[str, int], Scenario] = {}
+        self._latest: dict[str, Scenario] = {}
+        for scenario in scenarios:
+            self._versions[(scenario.id, scenario.version)] = scenario
+            current = self._latest.get(scenario.id)
+            if current is None or scenario.version > current.version:
+                self._latest[scenario.id] = scenario
+
+    @property
+    def scenarios(self) -> list[Scenario]:
+        """The version of each scenario that new entries get."""
+        return list(self._latest.values())
+
+    def decide(
+        self, state: CustomerState | None, event: Input, now: float
+    ) -> tuple[CustomerState, list[Effect]]:
+        state = state or CustomerState(event.customer_id)
+        effects: list[Effect] = []
+        if isinstance(event, Order):
+            self._on_order(state, event, now, effects)
+        elif isinstance(event, Delivery):
+            self._on_delivery(state, event, now, effects)
+        elif isinstance(event, Open | Click):
+            _on_engagement(state, event)
+        elif isinstance(event, TimerFired):
+            self._on_timer(state, event, now, effects)
+        self._forget_old(state, now)
+        return state, effects
+
+    def _on_order(self, state: CustomerState, order: Order, now: float, out: list[Effect]) -> None:
+        self._convert(state, order, now, out)
+        summary = OrderSummary(
+            placed_at=order.occurred_at,
+            channel=order.channel,
+            skus=[line.sku for line in order.lines],
+            categories=[line.category for line in order.lines],
+            names=[line.name for line in order.lines],
+            subscription_plan=order.subscription_plan,
+            subscription_period=order.subscription_period,
+        )
+        state.orders[order.order_id] = summary
+        self._trigger(
+            state, "order", order.order_id, order.event_id, order.occurred_at, summary, now, out
+        )
+
+    def _on_delivery(
+        self, state: CustomerState, delivery: Delivery, now: float, out: list[Effect]
+    ) -> None:
+        summary = state.orders.get(delivery.order_id)
+        if summary is None:  # the order is unknown or forgotten: nothing to match against
+            return
+        self._trigger(
+            state,
+            "delivery",
+            delivery.order_id,
+            delivery.event_id,
+            delivery.occurred_at,
+            summary,
+            now,
+            out,
+        )
+
+    def _trigger(
+        self,
+        state: CustomerState,
+        kind: str,
+        order_id: str,
+        event_id: str,
+        at: float,
+        summary: OrderSummary,
+        now: float,
+        out: list[Effect],
+    ) -> None:
+        for scenario in self._latest.values():
+            trigger = scenario.trigger
+            if trigger.event != kind or not _matches(trigger, summary):
+                continue
+            if not _may_enter(state, scenario, order_id):
+                continue
+            instance = Instance(
+                id=f"{scenario.id}:{order_id}",
+                scenario_id=scenario.id,
+                version=scenario.version,
+                order_id=order_id,
+                trigger_kind=kind,
+                trigger_event_id=event_id,
+                product_name=_product_name(trigger, summary),
+                next_step=0,
+                last_step_at=at,
+            )
+            state.instances[instance.id] = instance
+            state.entered[instance.id] = now
+            out.append(StartInstance(instance.id, scenario.id, scenario.version))
+            self._advance(state, scenario, instance, now, out)
+
+    def _on_timer(
+        self, state: CustomerState, fired: TimerFired, now: float, out: list[Effect]
+    ) -> None:
+        instance = state.instances.get(fired.instance_id)
+        if instance is None or not instance.running or instance.timer_version != fired.version:
+            return  # stale or repeated fire: a no-op
+        scenario = self._versions.get((instance.scenario_id, instance.version))
+        if scenario is None:
+            _end(instance, "scenario_removed", now, out)
+            return
+        instance.due_at = None
+        self._advance(state, scenario, instance, max(now, fired.due_at), out)
+
+    def _advance(
+        self,
+        state: CustomerState,
+        scenario: Scenario,
+        instance: Instance,
+        now: float,
+        out: list[Effect],
+    ) -> None:
+        """Run every step that is due, then schedule the next one or end the instance."""
+        while instance.next_step < len(scenario.steps):
+            step = scenario.steps[instance.next_step]
+            due = due_time(step.wait, instance.last_step_at, scenario.timezone)
+            if due > now:
+                instance.timer_version += 1
+                instance.due_at = due
+                out.append(
+                    ScheduleTimer(state.customer_id, instance.id, due, instance.timer_version)
+                )
+                return
+            self._run_step(state, scenario, instance, now, out)
+        _end(instance, "completed", now, out)
+
+    def _run_step(
+        self,
+        state: CustomerState,
+        scenario: Scenario,
+        instance: Instance,
+        now: float,
+        out: list[Effect],
+    ) -> None:
+        step = scenario.steps[instance.next_step]
+        instance.next_step += 1
+        instance.last_step_at = now
+        condition = step.condition
+        if condition is not None:
+            done = instance.opened if condition.kind == "opened" else instance.clicked
+            if condition.step_id in done:
+                out.append(AdvanceInstance(instance.id, step.id, sent=False))
+                return
+        cid = command_id(state.customer_id, scenario.id, scenario.version, instance.id, step.id)
+        instance.sent[step.id] = cid
+        instance.sent_at = now
+        instance.recommended = sorted({*instance.recommended, *step.recommendations})
+        out.append(AdvanceInstance(instance.id, step.id, sent=True))
+        out.append(
+            SendCommand(
+                command_id=cid,
+                customer_id=state.customer_id,
+                channel=step.channel,
+                scenario_id=scenario.id,
+                scenario_version=scenario.version,
+                step_id=step.id,
+                template=step.template,
+                personalisation=(("product_name", instance.product_name),),
+                recommendations=step.recommendations,
+                offer=OfferSpec(
+                    step.offer.code, step.offer.description, step.offer.discount_percent
+                )
+                if step.offer
+                else None,
+                trigger_kind=instance.trigger_kind,
+                trigger_event_id=instance.trigger_event_id,
+                order_id=instance.order_id,
+                created_at=now,
+                not_after=now + scenario.expiry_s,
+            )
+        )
+
+    def _convert(self, state: CustomerState, order: Order, now: float, out: list[Effect]) -> None:
+        """A purchase of a recommended product: a conversion, and the end of the instance."""
+        for instance in state.instances.values():
+            bought = [line for line in order.lines if line.sku in instance.recommended]
+            if not bought or instance.sent_at is None:
+                continue
+            scenario = self._versions.get((instance.scenario_id, instance.version))
+            if order.occurred_at - instance.sent_at <= self._attribution_window(instance):
+                revenue = sum(line.quantity * line.unit_price for line in bought)
+                out.append(
+                    RecordConversion(
+                        instance.id, instance.scenario_id, order.order_id, revenue, order.currency
+                    )
+                )
+            if instance.running and (scenario is None or scenario.exit_on_purchase):
+                if instance.due_at is not None:
+                    out.append(CancelTimer(state.customer_id, instance.id))
+                    instance.timer_version += 1
+                    instance.due_at = None
+                _end(instance, "purchased", now, out)
+
+    def _forget_old(self, state: CustomerState, now: float) -> None:
+        for order_id in [k for k, o in state.orders.items() if now - o.placed_at > ORDER_MEMORY_S]:
+            del state.orders[order_id]
+        for key in [k for k, at in state.entered.items() if now - at > ENTRY_MEMORY_S]:
+            del state.entered[key]
+        for instance in list(state.instances.values()):
+            ended = instance.ended_at
+            if ended is not None and now - ended > self._attribution_window(instance):
+                del state.instances[instance.id]
+
+    def _attribution_window(self, instance: Instance) -> float:
+        scenario = self._versions.get((instance.scenario_id, instance.version))
+        return scenario.attribution_window_s if scenario else 0.0
+
+
+def _matches(trigger: Trigger, order: OrderSummary) -> bool:
+    return (
+        (trigger.category is None or trigger.category in order.categories)
+        and (trigger.sku is None or trigger.sku in order.skus)
+        and (trigger.order_channel is None or trigger.order_channel == order.channel)
+        and (
+            trigger.subscription_plan is None
+            or trigger.subscription_plan == order.subscription_plan
+        )
+        and (
+            trigger.subscription_period is None
+            or trigger.subscription_period == order.subscription_period
+        )
+    )
+
+
+def _may_enter(state: CustomerState, scenario: Scenario, order_id: str) -> bool:
+    if scenario.once_per_order and f"{scenario.id}:{order_id}" in state.entered:
+        return False
+    return not (
+        scenario.not_while_running
+        and any(i.running and i.scenario_id == scenario.id for i in state.instances.values())
+    )
+
+
+def _product_name(trigger: Trigger, order: OrderSummary) -> str:
+    """The name of the order line that matched the trigger (else the first line)."""
+    for sku, category, name in zip(order.skus, order.categories, order.names, strict=True):
+        if sku == trigger.sku or category == trigger.category:
+            return name
+    return order.names[0] if order.names else ""
+
+
+def _on_engagement(state: CustomerState, event: Open | Click) -> None:
+    found = state.instance_for_command(event.command_id)
+    if found is None:
+        return
+    instance, step_id = found
+    if step_id not in instance.opened:
+        instance.opened.append(step_id)  # a click implies the message was opened
+    if isinstance(event, Click) and step_id not in instance.clicked:
+        instance.clicked.append(step_id)
+
+
+def _end(instance: Instance, reason: str, now: float, out: list[Effect]) -> None:
+    instance.ended_at = now
+    instance.exit_reason = reason
+    out.append(ExitInstance(instance.id, reason))

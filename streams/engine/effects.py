@@ -1,0 +1,102 @@
+"""What ``decide`` asks the shell to do. Effects are values; the shell carries them out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    """An input: the timer of an instance fell due."""
+
+    customer_id: str
+    instance_id: str
+    version: int
+    due_at: float
+
+    kind = "timer"
+
+
+@dataclass(frozen=True, slots=True)
+class StartInstance:
+    instance_id: str
+    scenario_id: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class AdvanceInstance:
+    instance_id: str
+    step_id: str
+    sent: bool
+    """False when the step's condition did not hold (e.g. the first message was opened)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExitInstance:
+    instance_id: str
+    reason: str
+    """``completed``, ``purchased`` or ``scenario_removed``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleTimer:
+    customer_id: str
+    instance_id: str
+    due_at: float
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    customer_id: str
+    instance_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordConversion:
+    instance_id: str
+    scenario_id: str
+    order_id: str
+    revenue: int
+    """In minor units of ``currency``."""
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferSpec:
+    code: str
+    description: str
+    discount_percent: int
+
+
+@dataclass(frozen=True, slots=True)
+class SendCommand:
+    """Publish one send command; the shell adds the catalog's names, prices and links."""
+
+    command_id: str
+    customer_id: str
+    channel: str
+    scenario_id: str
+    scenario_version: int
+    step_id: str
+    template: str
+    personalisation: tuple[tuple[str, str], ...]
+    recommendations: tuple[str, ...]
+    offer: OfferSpec | None
+    trigger_kind: str
+    trigger_event_id: str
+    order_id: str
+    created_at: float
+    not_after: float
+
+
+Effect = (
+    StartInstance
+    | AdvanceInstance
+    | ExitInstance
+    | ScheduleTimer
+    | CancelTimer
+    | RecordConversion
+    | SendCommand
+)

@@ -1,0 +1,263 @@
+"""Scenario files (YAML) to validated ``Scenario`` values; every error names file, line, field.
+
+See ``scenarios/README.md`` for the language.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from streams.engine.scenario import Condition, Offer, Scenario, Step, Trigger, Wait
+from streams.scenarios.exceptions import ScenarioError
+from streams.scenarios.yaml_nodes import Located
+from streams.settings import CHANNELS
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_CONDITION = re.compile(r"^not\s+(opened|clicked)\(\s*([\w-]+)\s*\)$")
+_SECTIONS = {
+    "entry": {"once_per_order", "not_while_running"},
+    "exit": {"on_purchase_of_recommended"},
+    "goal": {"attribution_window"},
+}
+_TOP_FIELDS = {"id", "version", "timezone", "trigger", "entry", "steps", "exit", "goal", "expiry"}
+
+
+def load_scenarios(folder: Path) -> list[Scenario]:
+    """Every ``*.yaml`` scenario of ``folder`` (``catalog.yaml`` aside), validated."""
+    files = sorted(p for p in folder.glob("*.yaml") if p.name != "catalog.yaml")
+    scenarios = [load_scenario(path) for path in files]
+    seen: dict[tuple[str, int], str] = {}
+    for scenario in scenarios:
+        key = (scenario.id, scenario.version)
+        if key in seen:
+            raise ScenarioError(
+                scenario.source,
+                1,
+                "version",
+                f"{scenario.id} v{scenario.version} is also in {seen[key]}",
+            )
+        seen[key] = scenario.source
+    return scenarios
+
+
+def load_scenario(path: Path) -> Scenario:
+    return parse_scenario(path.read_text(), str(path))
+
+
+def parse_scenario(text: str, source: str) -> Scenario:
+    doc = Located(source, text)
+    top = _mapping(doc, doc.value, "")
+    _no_unknown(doc, top, "", _TOP_FIELDS)
+    for section, known in _SECTIONS.items():
+        _no_unknown(doc, _mapping(doc, top.get(section, {}), section), section, known)
+    steps = _steps(doc, top)
+    scenario = Scenario(
+        id=_text(doc, top, "id"),
+        version=_int(doc, top, "version", minimum=1),
+        trigger=_trigger(doc, top),
+        steps=steps,
+        once_per_order=_bool(doc, top, "entry.once_per_order", True),
+        not_while_running=_bool(doc, top, "entry.not_while_running", True),
+        exit_on_purchase=_bool(doc, top, "exit.on_purchase_of_recommended", True),
+        attribution_window_s=_duration(
+            doc, _get(top, "goal.attribution_window", "14d"), "goal.attribution_window"
+        ),
+        expiry_s=_duration(doc, _get(top, "expiry", "2d"), "expiry"),
+        timezone=_timezone(doc, top),
+        source=source,
+    )
+    _check_conditions(doc, scenario)
+    return scenario
+
+
+def _trigger(doc: Located, top: dict[str, Any]) -> Trigger:
+    raw = _mapping(doc, top.get("trigger"), "trigger")
+    _no_unknown(doc, raw, "trigger", {"event", "order_contains", "order_channel", "subscription"})
+    event = _choice(doc, raw.get("event"), "trigger.event", ("order", "delivery"))
+    contains = _mapping(doc, raw.get("order_contains", {}), "trigger.order_contains")
+    _no_unknown(doc, contains, "trigger.order_contains", {"category", "sku"})
+    subscription = _mapping(doc, raw.get("subscription", {}), "trigger.subscription")
+    _no_unknown(doc, subscription, "trigger.subscription", {"plan", "period"})
+    channel = raw.get("order_channel")
+    if channel is not None:
+        _choice(doc, channel, "trigger.order_channel", ("web", "app", "store", "b2b"))
+    period = subscription.get("period")
+    if period is not None and (not isinstance(period, int) or period < 1):
+        raise doc.fail(
+            "trigger.subscription.period", f"must be a whole number >= 1, not {period!r}"
+        )
+    return Trigger(
+        event=event,
+        category=contains.get("category"),
+        sku=contains.get("sku"),
+        order_channel=channel,
+        subscription_plan=subscription.get("plan"),
+        subscription_period=period,
+    )
+
+
+def _steps(doc: Located, top: dict[str, Any]) -> tuple[Step, ...]:
+    raw = top.get("steps")
+    if not isinstance(raw, list) or not raw:
+        raise doc.fail("steps", "a scenario needs a list of at least one step")
+    steps = tuple(_step(doc, item, f"steps[{i}]") for i, item in enumerate(raw))
+    ids = [s.id for s in steps]
+    for i, step_id in enumerate(ids):
+        if step_id in ids[:i]:
+            raise doc.fail(f"steps[{i}].id", f"step id {step_id!r} is used twice")
+    return steps
+
+
+def _step(doc: Located, raw: Any, path: str) -> Step:
+    item = _mapping(doc, raw, path)
+    _no_unknown(
+        doc, item, path, {"id", "wait", "when", "channel", "template", "recommendations", "offer"}
+    )
+    recommendations = item.get("recommendations", [])
+    if not isinstance(recommendations, list) or not all(
+        isinstance(r, str) and r for r in recommendations
+    ):
+        raise doc.fail(f"{path}.recommendations", "must be a list of SKUs")
+    return Step(
+        id=_text(doc, item, "id", path),
+        wait=_wait(doc, item.get("wait", "0s"), f"{path}.wait"),
+        channel=_choice(doc, item.get("channel"), f"{path}.channel", CHANNELS),
+        template=_text(doc, item, "template", path),
+        recommendations=tuple(recommendations),
+        condition=_condition(doc, item.get("when"), f"{path}.when"),
+        offer=_offer(doc, item.get("offer"), f"{path}.offer"),
+    )
+
+
+def _wait(doc: Located, raw: Any, path: str) -> Wait:
+    if not isinstance(raw, dict):
+        return Wait(_duration(doc, raw, path))
+    _no_unknown(doc, raw, path, {"after", "at"})
+    at = raw.get("at")
+    clock = None
+    if at is not None:
+        match = _CLOCK.match(str(at))
+        if match is None:
+            raise doc.fail(f"{path}.at", f'expected a time of day like "10:00", not {at!r}')
+        clock = (int(match.group(1)), int(match.group(2)))
+    return Wait(_duration(doc, raw.get("after", "0s"), f"{path}.after"), clock)
+
+
+def _condition(doc: Located, raw: Any, path: str) -> Condition | None:
+    if raw is None:
+        return None
+    match = _CONDITION.match(str(raw).strip())
+    if match is None:
+        raise doc.fail(path, f"expected `not opened(step)` or `not clicked(step)`, not {raw!r}")
+    return Condition(match.group(1), match.group(2))
+
+
+def _offer(doc: Located, raw: Any, path: str) -> Offer | None:
+    if raw is None:
+        return None
+    item = _mapping(doc, raw, path)
+    _no_unknown(doc, item, path, {"code", "description", "discount_percent"})
+    return Offer(
+        _text(doc, item, "code", path),
+        _text(doc, item, "description", path),
+        _int(doc, item, "discount_percent", 1, 100, path),
+    )
+
+
+def _check_conditions(doc: Located, scenario: Scenario) -> None:
+    for i, step in enumerate(scenario.steps):
+        if step.condition is None:
+            continue
+        earlier = [s.id for s in scenario.steps[:i]]
+        if step.condition.step_id not in earlier:
+            raise doc.fail(
+                f"steps[{i}].when",
+                f"{step.condition.step_id!r} is not an earlier step ({earlier or 'none'})",
+            )
+
+
+def _timezone(doc: Located, top: dict[str, Any]) -> str:
+    name = str(top.get("timezone", "Europe/Paris"))
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise doc.fail("timezone", f"unknown time zone {name!r}") from None
+    return name
+
+
+def _duration(doc: Located, raw: Any, path: str) -> float:
+    if raw == 0:
+        return 0.0
+    match = _DURATION.match(str(raw))
+    if match is None:
+        raise doc.fail(path, f"expected a duration like 3d, 12h, 30m, 0s; not {raw!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _get(top: dict[str, Any], dotted: str, default: Any) -> Any:
+    value: Any = top
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return default
+        value = value[part]
+    return value
+
+
+def _mapping(doc: Located, raw: Any, path: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise doc.fail(path, "expected a mapping of fields" if raw is not None else "is missing")
+    return raw
+
+
+def _no_unknown(doc: Located, raw: dict[str, Any], path: str, known: set[str]) -> None:
+    for key in raw:
+        if key not in known:
+            field = f"{path}.{key}" if path else key
+            raise doc.fail(field, f"unknown field; expected one of {', '.join(sorted(known))}")
+
+
+def _text(doc: Located, raw: dict[str, Any], name: str, path: str = "") -> str:
+    value = raw.get(name)
+    field = f"{path}.{name}" if path else name
+    if not isinstance(value, str) or not value.strip():
+        raise doc.fail(field, "is missing" if value is None else f"must be text, not {value!r}")
+    return value
+
+
+def _int(
+    doc: Located,
+    raw: dict[str, Any],
+    name: str,
+    minimum: int = 0,
+    maximum: int | None = None,
+    path: str = "",
+) -> int:
+    value = raw.get(name)
+    field = f"{path}.{name}" if path else name
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        bounds = f">= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+        raise doc.fail(field, f"must be a whole number {bounds}, not {value!r}")
+    return value
+
+
+def _bool(doc: Located, top: dict[str, Any], dotted: str, default: bool) -> bool:
+    value = _get(top, dotted, default)
+    if not isinstance(value, bool):
+        raise doc.fail(dotted, f"must be true or false, not {value!r}")
+    return value
+
+
+def _choice(doc: Located, value: Any, path: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise doc.fail(path, f"must be one of {', '.join(allowed)}, not {value!r}")
+    return str(value)
