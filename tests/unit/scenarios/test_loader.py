@@ -1,0 +1,96 @@
+"""Scenario files: the shipped ones load; a bad one is rejected with file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streams.engine.state import CustomerState
+from streams.scenarios import ScenarioError, load_scenarios, parse_scenario
+from tests.unit.engine.simulation import COFFEE_MACHINE, DAY, Simulation
+
+SHIPPED = Path(__file__).resolve().parents[3] / "scenarios"
+
+VALID = """\
+id: demo
+version: 2
+trigger:
+  event: delivery
+  order_contains: {category: coffee-machine}
+steps:
+  - id: first
+    wait: {after: 3d, at: "10:00"}
+    channel: email
+    template: t
+    recommendations: [A, B]
+  - id: second
+    wait: 5d
+    when: not opened(first)
+    channel: sms
+    template: t2
+"""
+
+
+def test_the_five_acceptance_scenarios_ship_and_load() -> None:
+    ids = {s.id for s in load_scenarios(SHIPPED)}
+    assert ids == {
+        "coffee-machine-after-delivery",
+        "smartphone-accessories",
+        "beauty-third-box",
+        "b2b-onboarding-options",
+        "in-store-bike",
+    }
+
+
+def test_a_valid_scenario_parses() -> None:
+    scenario = parse_scenario(VALID, "demo.yaml")
+    assert scenario.version == 2
+    assert scenario.steps[0].wait.delay_s == 3 * 86400
+    assert scenario.steps[0].wait.at_local_time == (10, 0)
+    assert scenario.steps[1].condition is not None
+    assert scenario.steps[1].condition.kind == "opened"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field"),
+    [
+        ("    wait: 5d\n", "    wait: 5 days\n", 13, "steps[1].wait"),
+        ("    channel: sms\n", "    channel: fax\n", 15, "steps[1].channel"),
+        ("    when: not opened(first)\n", "    when: not opened(third)\n", 14, "steps[1].when"),
+        ("    when: not opened(first)\n", "    when: opened first\n", 14, "steps[1].when"),
+        ("  event: delivery\n", "  event: refund\n", 4, "trigger.event"),
+        ("version: 2\n", "version: two\n", 2, "version"),
+        ("    template: t2\n", "    template: t2\n    colour: red\n", 17, "steps[1].colour"),
+        ('wait: {after: 3d, at: "10:00"}', 'wait: {after: 3d, at: "25:00"}', 8, "steps[0].wait.at"),
+        ("  - id: second\n", "  - id: first\n", 12, "steps[1].id"),
+    ],
+)
+def test_errors_name_file_line_and_field(old: str, new: str, line: int, field: str) -> None:
+    assert old in VALID
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(VALID.replace(old, new), "bad.yaml")
+    error = caught.value
+    assert (error.source, error.line, error.field) == ("bad.yaml", line, field)
+    assert str(error).startswith(f"bad.yaml:{line}: {field}: ")
+
+
+def test_yaml_syntax_errors_give_the_line() -> None:
+    with pytest.raises(ScenarioError, match=r"^x\.yaml:4: \(document\): not valid YAML"):
+        parse_scenario("id: a\nversion: 1\nsteps: [a,\n  - b\n", "x.yaml")
+
+
+def test_the_same_version_twice_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(VALID)
+    (tmp_path / "b.yaml").write_text(VALID)
+    with pytest.raises(ScenarioError, match="also in"):
+        load_scenarios(tmp_path)
+
+
+def test_customer_state_survives_a_round_trip_through_its_dict() -> None:
+    sim = Simulation()
+    sim.order("o1", COFFEE_MACHINE)
+    sim.delivery("o1")
+    sim.advance(4 * DAY)
+    assert sim.state is not None
+    assert CustomerState.from_dict(sim.state.to_dict()) == sim.state
