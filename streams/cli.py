@@ -37,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     topics = commands.add_parser("topics", help="create the topics Rebound needs (idempotent)")
     topics.set_defaults(run=_topics)
 
+    catalog = commands.add_parser("catalog", help="load a product catalog file into Redis")
+    catalog.add_argument("file", type=Path, nargs="?", default=Path("scenarios/catalog.yaml"))
+    catalog.set_defaults(run=_catalog)
+
+    validate = commands.add_parser("validate", help="check the scenario files, then exit")
+    validate.add_argument("folder", type=Path, nargs="?", help="default: REBOUND_SCENARIOS_DIR")
+    validate.set_defaults(run=_validate)
+
     settings = commands.add_parser("settings", help="print every setting and its value")
     settings.set_defaults(run=_settings)
 
@@ -61,10 +69,12 @@ def _worker(args: argparse.Namespace) -> None:
     import faust
 
     from streams.preflight import check_kafka, check_redis
+    from streams.scenarios import load_scenarios
     from streams.topics import ensure_topics
     from streams.worker import create_app
 
     settings = Settings.from_env()
+    load_scenarios(Path(settings.scenarios_dir))  # a bad file stops the start, named
     check_kafka(settings)
     check_redis(settings)
     if args.create_topics:
@@ -83,6 +93,29 @@ def _topics(args: argparse.Namespace) -> None:
         print(f"existing {name}")
 
 
+def _catalog(args: argparse.Namespace) -> None:
+    import redis
+
+    from streams.preflight import check_redis
+    from streams.worker.catalog import load_catalog_file
+
+    settings = Settings.from_env()
+    check_redis(settings)
+    count = load_catalog_file(redis.Redis.from_url(settings.redis_url), args.file)
+    print(f"loaded {count} products from {args.file}")
+
+
+def _validate(args: argparse.Namespace) -> None:
+    from streams.scenarios import load_scenarios
+
+    folder = args.folder or Path(Settings.from_env().scenarios_dir)
+    for scenario in load_scenarios(folder):
+        print(
+            f"ok  {scenario.source}: {scenario.id} v{scenario.version}, "
+            f"{len(scenario.steps)} step(s)"
+        )
+
+
 def _settings(args: argparse.Namespace) -> None:
     for variable, value, doc in Settings.from_env().describe():
         print(f"{variable:<32} {value:<28} {doc}")
@@ -96,4 +129,5 @@ def _local(args: argparse.Namespace) -> None:
         print(f"rebound: Kafka broker jars in {kafka_libs()}")
         return
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("kafka").setLevel(logging.ERROR)
     run_local(args.dir.resolve(), args.rate)

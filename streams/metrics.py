@@ -6,9 +6,10 @@ first event. No label carries personal data: no customer id, no order id, no add
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Info
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from streams.settings import CHANNELS, EVENT_KINDS
 
@@ -29,6 +30,22 @@ class Metrics:
     redis_up: Gauge
     """1 when the last Redis check answered, else 0."""
     build: Info
+    commands_suppressed: Counter
+    """Send commands not published again because the ledger had their id."""
+    catalog_misses: Counter
+    """Recommended SKUs the catalog did not know (left out of the command)."""
+    instances_started: Counter
+    instances_ended: Counter
+    """By scenario and reason: completed, purchased, scenario_removed."""
+    conversions: Counter
+    conversion_revenue: Counter
+    """In major units of the currency (e.g. euros)."""
+    timers_fired: Counter
+    """Due timers published back into the stream."""
+    timers_pending: Gauge
+    """Timers in this worker's heaps (its active partitions)."""
+    timer_lateness: Histogram
+    """How late a timer is handled, from its due time to its handling."""
 
 
 def create_metrics(registry: CollectorRegistry | None = None, version: str = "") -> Metrics:
@@ -52,6 +69,54 @@ def create_metrics(registry: CollectorRegistry | None = None, version: str = "")
             "rebound_redis_up", "1 when Redis answered the last check.", registry=registry
         ),
         build=Info("rebound_build", "Version of the running worker.", registry=registry),
+        commands_suppressed=Counter(
+            "rebound_commands_suppressed",
+            "Commands already in the ledger, not published again.",
+            registry=registry,
+        ),
+        catalog_misses=Counter(
+            "rebound_catalog_misses",
+            "Recommended SKUs missing from the catalog.",
+            registry=registry,
+        ),
+        instances_started=Counter(
+            "rebound_instances_started",
+            "Scenario instances started.",
+            ["scenario"],
+            registry=registry,
+        ),
+        instances_ended=Counter(
+            "rebound_instances_ended",
+            "Scenario instances ended.",
+            ["scenario", "reason"],
+            registry=registry,
+        ),
+        conversions=Counter(
+            "rebound_conversions",
+            "Purchases of a recommended product within the window.",
+            ["scenario"],
+            registry=registry,
+        ),
+        conversion_revenue=Counter(
+            "rebound_conversion_revenue",
+            "Revenue of conversions, in major currency units.",
+            ["scenario", "currency"],
+            registry=registry,
+        ),
+        timers_fired=Counter(
+            "rebound_timers_fired", "Due timers fed back into the stream.", registry=registry
+        ),
+        timers_pending=Gauge(
+            "rebound_timers_pending",
+            "Timers pending in this worker's active partitions.",
+            registry=registry,
+        ),
+        timer_lateness=Histogram(
+            "rebound_timer_lateness_seconds",
+            "From a timer's due time to its handling.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+            registry=registry,
+        ),
     )
     for kind in EVENT_KINDS:
         metrics.events.labels(kind)
@@ -61,3 +126,12 @@ def create_metrics(registry: CollectorRegistry | None = None, version: str = "")
         metrics.commands.labels(channel)
     metrics.build.info({"version": version})
     return metrics
+
+
+def init_scenario_labels(metrics: Metrics, scenario_ids: Iterable[str]) -> None:
+    """Create the per-scenario series at 0, so dashboards see every scenario from the start."""
+    for scenario in scenario_ids:
+        metrics.instances_started.labels(scenario)
+        metrics.conversions.labels(scenario)
+        for reason in ("completed", "purchased", "scenario_removed"):
+            metrics.instances_ended.labels(scenario, reason)

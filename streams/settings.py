@@ -58,6 +58,14 @@ class Settings:
     web_host: str = _setting("0.0.0.0", "Address of the web server (/metrics, /health).")  # noqa: S104
     web_port: int = _setting(6066, "Port of the web server.")
     log_level: str = _setting("info", "Worker log level.")
+    scenarios_dir: str = _setting("scenarios", "Folder of the scenario files (*.yaml).")
+    session_timeout_s: float = _setting(
+        30.0, "Kafka consumer session timeout: how soon a dead worker's partitions move."
+    )
+    timer_tick_s: float = _setting(0.2, "How often due timers are looked for, in seconds.")
+    ledger_ttl_s: int = _setting(
+        30 * 86400, "How long the Redis ledger remembers a published command id."
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +83,8 @@ class Settings:
 
     def validate(self) -> None:
         """Reject values that cannot work, naming the variable at fault."""
+        if self.timer_tick_s <= 0:
+            raise ConfigurationError(f"{ENV_PREFIX}TIMER_TICK_S must be positive")
         if self.partitions < 1:
             raise ConfigurationError(f"{ENV_PREFIX}PARTITIONS must be at least 1")
         if self.store.split("://")[0] not in ("rocksdb", "memory"):
@@ -128,11 +138,10 @@ class Settings:
 
 
 def _coerce(name: str, raw: str, kind: type) -> Any:
-    if kind is int:
+    if kind in (int, float):
         try:
-            return int(raw)
+            return kind(raw)
         except ValueError:
-            raise ConfigurationError(
-                f"{ENV_PREFIX}{name.upper()}={raw!r} is not a whole number"
-            ) from None
+            what = "a whole number" if kind is int else "a number"
+            raise ConfigurationError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not {what}") from None
     return raw

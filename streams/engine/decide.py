@@ -297,4 +297,4 @@ def _on_engagement(state: CustomerState, event: Open | Click) -> None:
 def _end(instance: Instance, reason: str, now: float, out: list[Effect]) -> None:
     instance.ended_at = now
     instance.exit_reason = reason
-    out.append(ExitInstance(instance.id, reason))
+    out.append(ExitInstance(instance.id, instance.scenario_id, reason))

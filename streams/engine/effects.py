@@ -35,6 +35,7 @@ class AdvanceInstance:
 @dataclass(frozen=True, slots=True)
 class ExitInstance:
     instance_id: str
+    scenario_id: str
     reason: str
     """``completed``, ``purchased`` or ``scenario_removed``."""
 

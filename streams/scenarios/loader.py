@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from streams.engine.scenario import Condition, Offer, Scenario, Step, Trigger, Wait
+from streams.exceptions import ConfigurationError
 from streams.scenarios.exceptions import ScenarioError
 from streams.scenarios.yaml_nodes import Located
 from streams.settings import CHANNELS
@@ -30,6 +31,10 @@ _TOP_FIELDS = {"id", "version", "timezone", "trigger", "entry", "steps", "exit",
 def load_scenarios(folder: Path) -> list[Scenario]:
     """Every ``*.yaml`` scenario of ``folder`` (``catalog.yaml`` aside), validated."""
     files = sorted(p for p in folder.glob("*.yaml") if p.name != "catalog.yaml")
+    if not files:
+        raise ConfigurationError(
+            f"no scenario files (*.yaml) in {folder}; set REBOUND_SCENARIOS_DIR to their folder"
+        )
     scenarios = [load_scenario(path) for path in files]
     seen: dict[tuple[str, int], str] = {}
     for scenario in scenarios:

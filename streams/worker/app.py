@@ -1,7 +1,9 @@
-"""The Faust app factory: topics, the intake agent, the web pages."""
+"""The Faust app factory: tables, the intake agent, the timer loop, the web pages."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -9,20 +11,106 @@ from redis.asyncio import Redis
 
 from streams import __version__
 from streams.codecs import AvroCodec, SchemaRegistryClient
+from streams.engine import Engine, TimerFired
 from streams.kafka_admin import ssl_context
-from streams.metrics import Metrics, create_metrics
+from streams.metrics import Metrics, create_metrics, init_scenario_labels
+from streams.scenarios import load_scenarios
 from streams.settings import Settings
+from streams.topology import CUSTOMERS_TABLE, TIMERS_TABLE, due_timers_topic
+from streams.worker.catalog import Catalog
+from streams.worker.commands import CommandPublisher
 from streams.worker.dead_letter import DeadLetters
 from streams.worker.intake import Intake
+from streams.worker.ledger import Ledger
+from streams.worker.processor import Processor
+from streams.worker.timers import TimerWheel, timer_to_bytes
 from streams.worker.web import add_pages, redis_answers
 
 REDIS_CHECK_INTERVAL_S = 10.0
 
 
-def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
-    """A Faust app wired to ``settings``; ``metrics`` defaults to a fresh registry."""
+def create_app(
+    settings: Settings, metrics: Metrics | None = None, engine: Engine | None = None
+) -> faust.App:
+    """A Faust app wired to ``settings``; the engine defaults to the scenario files'."""
     metrics = metrics or create_metrics(version=__version__)
-    app = faust.App(
+    engine = engine or Engine(load_scenarios(Path(settings.scenarios_dir)))
+    init_scenario_labels(metrics, (s.id for s in engine.scenarios))
+    app = _faust_app(settings)
+    codec = AvroCodec(
+        registry=SchemaRegistryClient(settings.schema_registry_url)
+        if settings.schema_registry_url
+        else None
+    )
+    redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    customers = _table(app, CUSTOMERS_TABLE, settings)
+    timers = _table(app, TIMERS_TABLE, settings)
+    wheel = TimerWheel()
+    publisher = CommandPublisher(
+        {
+            ch: _raw_topic(app, name, settings=settings)
+            for ch, name in settings.command_topics.items()
+        },
+        settings.command_topics,
+        codec,
+        Catalog(redis, metrics),
+        Ledger(redis, metrics, settings.ledger_ttl_s),
+        metrics,
+    )
+    processor = Processor(engine, customers, timers, wheel, publisher, metrics)
+    due_topic = _raw_topic(app, due_timers_topic(settings), settings=settings)
+    dead_letter_topic = _raw_topic(app, settings.dead_letter_topic, settings=settings)
+    kinds_by_topic = {topic: kind for kind, topic in settings.event_topics.items()}
+    kinds_by_topic[due_topic.get_topic_name()] = "timer"
+    intake = Intake(
+        kinds_by_topic, codec, DeadLetters(dead_letter_topic, metrics), metrics, processor.handle
+    )
+
+    @app.agent(_raw_topic(app, *kinds_by_topic, settings=settings), name="intake")
+    async def intake_agent(stream: Any) -> None:
+        async for event in stream.events():
+            await intake.process(event.message)
+
+    @timers.on_recover  # type: ignore[untyped-decorator]
+    async def rebuild_timer_heaps() -> None:
+        topic = due_topic.get_topic_name()
+        owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
+        wheel.rebuild(owned, timers.items())
+        metrics.timers_pending.set(len(wheel))
+
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
+    async def stop_firing(app: Any, revoked: Any, **kwargs: Any) -> None:
+        wheel.clear()
+
+    @app.timer(settings.timer_tick_s)  # type: ignore[untyped-decorator]
+    async def fire_due_timers() -> None:
+        await _fire_due(wheel, timers, due_topic, metrics)
+
+    @app.timer(REDIS_CHECK_INTERVAL_S)  # type: ignore[untyped-decorator]
+    async def check_redis() -> None:
+        await redis_answers(redis, metrics)
+
+    add_pages(app, metrics, redis)
+    return app
+
+
+async def _fire_due(wheel: TimerWheel, timers: Any, due_topic: Any, metrics: Metrics) -> None:
+    """Publish every due timer that the timers table still holds at that version."""
+    if not wheel.ready:
+        return
+    for partition, due_at, key, instance_id, version in wheel.pop_due(time.time()):
+        stored = timers.get(key)
+        current = stored["t"].get(instance_id) if stored else None
+        if current is None or int(current[1]) != version:
+            continue  # rescheduled or cancelled since it entered the heap
+        fired = TimerFired(key.decode(), instance_id, version, due_at)
+        await due_topic.send(key=key, value=timer_to_bytes(fired), partition=partition)
+        metrics.timers_fired.inc()
+    metrics.timers_pending.set(len(wheel))
+
+
+def _faust_app(settings: Settings) -> faust.App:
+    return faust.App(
         settings.app_id,
         broker=settings.broker_url,
         broker_credentials=_credentials(settings),
@@ -34,31 +122,15 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
         topic_replication_factor=settings.replication_factor,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 4),
         autodiscover=False,
     )
-    codec = AvroCodec(
-        registry=SchemaRegistryClient(settings.schema_registry_url)
-        if settings.schema_registry_url
-        else None
-    )
-    redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-    dead_letter_topic = _raw_topic(app, settings.dead_letter_topic, settings=settings)
-    dead_letters = DeadLetters(dead_letter_topic, metrics)
-    kinds_by_topic = {topic: kind for kind, topic in settings.event_topics.items()}
-    intake = Intake(kinds_by_topic, codec, dead_letters, metrics)
-    events_topic = _raw_topic(app, *kinds_by_topic, settings=settings)
 
-    @app.agent(events_topic, name="intake")
-    async def intake_agent(stream: Any) -> None:
-        async for event in stream.events():
-            await intake.process(event.message)
 
-    @app.timer(REDIS_CHECK_INTERVAL_S)  # type: ignore[untyped-decorator]
-    async def check_redis() -> None:
-        await redis_answers(redis, metrics)
-
-    add_pages(app, metrics, redis)
-    return app
+def _table(app: faust.App, name: str, settings: Settings) -> Any:
+    schema: Any = faust.Schema(key_type=bytes, key_serializer="raw", value_serializer="json")
+    return app.Table(name, schema=schema, partitions=settings.partitions)
 
 
 def _raw_topic(app: faust.App, *names: str, settings: Settings) -> Any:

@@ -93,7 +93,12 @@ def test_purchase_of_a_recommended_product_stops_the_scenario_and_converts() -> 
     sim.advance(DAY)
     effects = sim.order("o2", ("DESCALER-500", "Descaler 500 ml", "care", 990))
     assert any(isinstance(e, CancelTimer) for e in effects)
-    assert ExitInstance("coffee-machine-after-delivery:o1", "purchased") in effects
+    assert (
+        ExitInstance(
+            "coffee-machine-after-delivery:o1", "coffee-machine-after-delivery", "purchased"
+        )
+        in effects
+    )
     [conversion] = [e for e in effects if isinstance(e, RecordConversion)]
     assert conversion.revenue == 990
     assert conversion.order_id == "o2"

@@ -1,0 +1,93 @@
+"""Send commands: enriched from the catalog, encoded as Avro, published to the channel topic.
+
+A command whose id is in the ledger is not published again; an id enters the ledger once the
+broker has acknowledged the command. No contact details, no personal data: channel services
+resolve the customer id themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from streams.codecs import SEND_COMMAND, AvroCodec
+from streams.engine.effects import SendCommand
+from streams.metrics import Metrics
+from streams.worker.catalog import Catalog, Product
+from streams.worker.ledger import Ledger
+
+log = logging.getLogger(__name__)
+
+
+def command_record(command: SendCommand, products: list[Product]) -> dict[str, Any]:
+    """The Avro ``SendCommand`` record of an engine effect."""
+    offer = command.offer
+    return {
+        "command_id": command.command_id,
+        "customer_id": command.customer_id,
+        "channel": command.channel,
+        "scenario_id": command.scenario_id,
+        "scenario_version": command.scenario_version,
+        "step_id": command.step_id,
+        "template": command.template,
+        "personalisation": dict(command.personalisation),
+        "recommendations": [
+            {"sku": p.sku, "name": p.name, "price": p.price, "currency": p.currency, "url": p.url}
+            for p in products
+        ],
+        "offer": None
+        if offer is None
+        else {
+            "code": offer.code,
+            "description": offer.description,
+            "discount_percent": offer.discount_percent,
+        },
+        "trigger": {
+            "kind": command.trigger_kind,
+            "event_id": command.trigger_event_id,
+            "order_id": command.order_id,
+        },
+        "created_at": int(command.created_at * 1000),
+        "not_after": int(command.not_after * 1000),
+    }
+
+
+class CommandPublisher:
+    def __init__(
+        self,
+        topics: dict[str, Any],
+        topic_names: dict[str, str],
+        codec: AvroCodec,
+        catalog: Catalog,
+        ledger: Ledger,
+        metrics: Metrics,
+    ) -> None:
+        self._topics = topics
+        self._names = topic_names
+        self._codec = codec
+        self._catalog = catalog
+        self._ledger = ledger
+        self._metrics = metrics
+        self._ledger_writes: set[asyncio.Task[None]] = set()
+
+    async def publish(self, command: SendCommand) -> None:
+        if await self._ledger.published(command.command_id):
+            self._metrics.commands_suppressed.inc()
+            return
+        products = await self._catalog.products(command.recommendations)
+        value, headers = self._codec.encode(
+            SEND_COMMAND, command_record(command, products), self._names[command.channel]
+        )
+        await self._topics[command.channel].send(
+            key=command.customer_id.encode(),
+            value=value,
+            headers=headers,
+            callback=lambda _: self._acknowledged(command),
+        )
+
+    def _acknowledged(self, command: SendCommand) -> None:
+        self._metrics.commands.labels(command.channel).inc()
+        task = asyncio.ensure_future(self._ledger.record(command.command_id))
+        self._ledger_writes.add(task)
+        task.add_done_callback(self._ledger_writes.discard)
