@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.set_defaults(run=_validate)
 
     settings = commands.add_parser("settings", help="print every setting and its value")
+    settings.add_argument("--markdown", action="store_true", help="as the README's table")
     settings.set_defaults(run=_settings)
 
     local = commands.add_parser("local", help="run Kafka, Redis, a worker and demo traffic")
@@ -117,7 +118,15 @@ def _validate(args: argparse.Namespace) -> None:
 
 
 def _settings(args: argparse.Namespace) -> None:
-    for variable, value, doc in Settings.from_env().describe():
+    rows = Settings.from_env().describe()
+    if args.markdown:
+        print("| variable | default | what it is |\n|---|---|---|")
+        for variable, value, doc in rows:
+            print(
+                f"| `{variable}` | `{value}` | {doc} |" if value else f"| `{variable}` | | {doc} |"
+            )
+        return
+    for variable, value, doc in rows:
         print(f"{variable:<32} {value:<28} {doc}")
 
 
