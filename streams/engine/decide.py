@@ -82,12 +82,19 @@ class Engine:
         self._trigger(
             state, "order", order.order_id, order.event_id, order.occurred_at, summary, now, out
         )
+        early = state.early_deliveries.pop(order.order_id, None)
+        if early is not None:
+            event_id, delivered_at = early
+            self._trigger(
+                state, "delivery", order.order_id, event_id, delivered_at, summary, now, out
+            )
 
     def _on_delivery(
         self, state: CustomerState, delivery: Delivery, now: float, out: list[Effect]
     ) -> None:
         summary = state.orders.get(delivery.order_id)
-        if summary is None:  # the order is unknown or forgotten: nothing to match against
+        if summary is None:  # not read yet (or forgotten): matched when the order comes
+            state.early_deliveries[delivery.order_id] = [delivery.event_id, delivery.occurred_at]
             return
         self._trigger(
             state,
@@ -240,6 +247,8 @@ class Engine:
             del state.orders[order_id]
         for key in [k for k, at in state.entered.items() if now - at > ENTRY_MEMORY_S]:
             del state.entered[key]
+        for key in [k for k, d in state.early_deliveries.items() if now - d[1] > ORDER_MEMORY_S]:
+            del state.early_deliveries[key]
         for instance in list(state.instances.values()):
             ended = instance.ended_at
             if ended is not None and now - ended > self._attribution_window(instance):

@@ -67,6 +67,10 @@ class CustomerState:
     instances: dict[str, Instance] = field(default_factory=dict)
     entered: dict[str, float] = field(default_factory=dict)
     """``scenario:order`` -> when an instance was started for it."""
+    early_deliveries: dict[str, list[Any]] = field(default_factory=dict)
+    """order id -> [event id, delivered at]: deliveries read before their order. Topics are
+    read in parallel, so a delivery may overtake its order; it is matched when the order
+    comes."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,7 +82,12 @@ class CustomerState:
             orders={k: OrderSummary(**v) for k, v in data["orders"].items()},
             instances={k: Instance(**v) for k, v in data["instances"].items()},
             entered=dict(data["entered"]),
+            early_deliveries=dict(data.get("early_deliveries", {})),
         )
+
+    def is_empty(self) -> bool:
+        """Nothing worth storing: no order, instance, entry or early delivery."""
+        return not (self.orders or self.instances or self.entered or self.early_deliveries)
 
     def instance_for_command(self, command_id: str) -> tuple[Instance, str] | None:
         """The instance and step that published ``command_id``."""

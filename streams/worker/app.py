@@ -129,8 +129,8 @@ def _faust_app(settings: Settings) -> faust.App:
 
 
 def _table(app: faust.App, name: str, settings: Settings) -> Any:
-    schema: Any = faust.Schema(key_type=bytes, key_serializer="raw", value_serializer="json")
-    return app.Table(name, schema=schema, partitions=settings.partitions)
+    # Keys are customer ids as bytes (the "raw" codec); values are JSON, Faust's default.
+    return app.Table(name, key_type=bytes, partitions=settings.partitions)
 
 
 def _raw_topic(app: faust.App, *names: str, settings: Settings) -> Any:

@@ -50,7 +50,7 @@ class Processor:
         if isinstance(event, TimerFired):
             self._metrics.timer_lateness.observe(max(0.0, now - event.due_at))
         state, effects = self._engine.decide(before, event, now)
-        if raw is not None or state.orders or state.instances:
+        if raw is not None or not state.is_empty():
             self._customers[key] = state.to_dict()
         self._sync_timers(key, state, message.partition)
         for effect in effects:

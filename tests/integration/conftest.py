@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import redis
 
 from streams.localstack.process import free_port
 from streams.settings import Settings
+from streams.topics import ensure_topics
+from streams.worker.catalog import load_catalog_file
 from tests.integration.services import kafka_service, redis_service
 from tests.integration.worker_process import WorkerProcess
 
@@ -30,6 +34,44 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+FAST_SCENARIO = """\
+id: coffee-fast
+version: 1
+trigger:
+  event: delivery
+  order_contains: {category: coffee-machine}
+steps:
+  - id: accessories
+    wait: 3s
+    channel: email
+    template: coffee-accessories
+    recommendations: [CAPS-INTENSO-50, DESCALER-500, CAPS-BOX]
+  - id: reminder
+    wait: 4s
+    when: not opened(accessories)
+    channel: email
+    template: coffee-accessories-reminder
+    recommendations: [CAPS-INTENSO-50]
+"""
+CATALOG = Path(__file__).resolve().parents[2] / "scenarios" / "catalog.yaml"
+
+
+@pytest.fixture(scope="session")
+def catalog(redis_url: str) -> None:
+    """The demo catalog in the session's Redis."""
+    load_catalog_file(redis.Redis.from_url(redis_url), CATALOG)
+
+
+@pytest.fixture
+def fast_settings(settings: Settings, tmp_path: Path, catalog: None) -> Settings:
+    """``settings`` with the coffee scenario on short delays: 3 s, then a reminder 4 s later."""
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "coffee-fast.yaml").write_text(FAST_SCENARIO)
+    ensure_topics(settings)  # readers may subscribe before the worker starts
+    return replace(settings, scenarios_dir=str(folder))
+
+
 @pytest.fixture
 def settings(kafka_bootstrap: str, redis_url: str, tmp_path: Path) -> Settings:
     """Settings of a fresh world: its own app id (consumer group), topic prefix and web port."""
@@ -45,6 +87,9 @@ def settings(kafka_bootstrap: str, redis_url: str, tmp_path: Path) -> Settings:
         web_host="127.0.0.1",
         web_port=free_port(),
         log_level="info",
+        session_timeout_s=6.0,
+        timer_tick_s=0.1,
+        scenarios_dir=str(Path(__file__).resolve().parents[2] / "scenarios"),
     )
 
 

@@ -3,16 +3,14 @@ lands in the dead-letter topic with its headers, and the records after it are st
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-
-from kafka import KafkaConsumer
 
 from streams.demo import DemoEvent, DemoProducer
 from streams.settings import Settings
 from streams.topics import ensure_topics
 from streams.worker import dead_letter
+from tests.integration.kafka_io import read_topic
 from tests.integration.worker_process import WorkerProcess
 
 WHEN = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -59,24 +57,6 @@ def events_of_each_kind(customer: str, n: int) -> list[DemoEvent]:
         DemoEvent("open", customer, opened),
         DemoEvent("click", customer, click),
     ]
-
-
-def read_topic(settings: Settings, topic: str, count: int, timeout_s: float = 30) -> list:
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=settings.bootstrap_servers,
-        auto_offset_reset="earliest",
-        group_id=None,
-        consumer_timeout_ms=1000,
-    )
-    records: list = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while len(records) < count and time.monotonic() < deadline:
-            records.extend(consumer)
-    finally:
-        consumer.close()
-    return records
 
 
 def test_events_are_consumed_and_bad_records_dead_lettered(

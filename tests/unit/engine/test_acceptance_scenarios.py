@@ -178,3 +178,16 @@ def test_a_late_timer_fires_at_once_with_the_original_schedule() -> None:
     assert len(sim.sends) == 1
     [reminder] = sim.timers.values()
     assert reminder.due_at == sim.now + 5 * DAY
+
+
+def test_a_delivery_read_before_its_order_still_triggers() -> None:
+    """Orders and deliveries are separate topics, read in parallel: a delivery may overtake."""
+    sim = Simulation()
+    delivered_at = sim.now
+    assert sim.delivery("o1") == []
+    sim.advance(60)
+    sim.order("o1", COFFEE_MACHINE)
+    sim.advance(4 * DAY)
+    [send] = sim.sends
+    assert send.trigger_kind == "delivery"
+    assert 3 * DAY <= send.created_at - delivered_at < 4 * DAY
