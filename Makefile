@@ -38,13 +38,13 @@ integration: kafka-jars ## Run the integration tests only
 	$(BIN)/pytest tests/integration
 
 lint: install ## ruff and mypy
-	$(BIN)/ruff check streams tests
-	$(BIN)/ruff format --check streams tests
+	$(BIN)/ruff check streams tests benchmarks
+	$(BIN)/ruff format --check streams tests benchmarks
 	$(BIN)/mypy
 
 format: install ## Format the code with ruff
-	$(BIN)/ruff format streams tests
-	$(BIN)/ruff check --fix streams tests
+	$(BIN)/ruff format streams tests benchmarks
+	$(BIN)/ruff check --fix streams tests benchmarks
 
 clean: ## Remove the virtualenv, caches and local data (not the Kafka jars cache)
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

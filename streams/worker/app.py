@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from streams.settings import Settings
 from streams.topology import CUSTOMERS_TABLE, TIMERS_TABLE, due_timers_topic
 from streams.worker.catalog import Catalog
 from streams.worker.commands import CommandPublisher
+from streams.worker.consumer import install as rebalance_safe_consumer
 from streams.worker.dead_letter import DeadLetters
 from streams.worker.intake import Intake
 from streams.worker.ledger import Ledger
@@ -27,6 +29,7 @@ from streams.worker.timers import TimerWheel, timer_to_bytes
 from streams.worker.web import add_pages, redis_answers
 
 REDIS_CHECK_INTERVAL_S = 10.0
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -37,6 +40,7 @@ def create_app(
     engine = engine or Engine(load_scenarios(Path(settings.scenarios_dir)))
     init_scenario_labels(metrics, (s.id for s in engine.scenarios))
     app = _faust_app(settings)
+    rebalance_safe_consumer(app)
     codec = AvroCodec(
         registry=SchemaRegistryClient(settings.schema_registry_url)
         if settings.schema_registry_url
@@ -71,12 +75,14 @@ def create_app(
         async for event in stream.events():
             await intake.process(event.message)
 
+    due_topic_name = due_topic.get_topic_name()
+
     @timers.on_recover  # type: ignore[untyped-decorator]
     async def rebuild_timer_heaps() -> None:
-        topic = due_topic.get_topic_name()
-        owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
+        owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == due_topic_name}
         wheel.rebuild(owned, timers.items())
         metrics.timers_pending.set(len(wheel))
+        log.info("timer heaps rebuilt for partitions %s: %d timers", sorted(owned), len(wheel))
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def stop_firing(app: Any, revoked: Any, **kwargs: Any) -> None:

@@ -9,11 +9,11 @@ import pytest
 import redis
 
 from streams.localstack.process import free_port
+from streams.localstack.services import kafka_service, redis_service
+from streams.localstack.worker import WorkerProcess
 from streams.settings import Settings
 from streams.topics import ensure_topics
 from streams.worker.catalog import load_catalog_file
-from tests.integration.services import kafka_service, redis_service
-from tests.integration.worker_process import WorkerProcess
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -24,13 +24,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with kafka_service(tmp_path_factory.mktemp("kafka")) as bootstrap:
+    with kafka_service(tmp_path_factory.mktemp("kafka"), "REBOUND_TEST") as bootstrap:
         yield bootstrap
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with redis_service(tmp_path_factory.mktemp("redis")) as url:
+    with redis_service(tmp_path_factory.mktemp("redis"), "REBOUND_TEST") as url:
         yield url
 
 

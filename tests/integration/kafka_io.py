@@ -59,7 +59,10 @@ class CommandReader:
         while time.monotonic() < deadline:
             if condition(self.poll()):
                 return self.commands
-        raise AssertionError(f"timed out waiting for {what}; got {len(self.commands)} commands")
+        raise AssertionError(
+            f"timed out waiting for {what}; got {len(self.commands)} commands: "
+            f"{sorted((c['customer_id'], c['step_id']) for c in self.commands)[:20]}"
+        )
 
     def close(self) -> None:
         self._consumer.close()

@@ -13,9 +13,9 @@ import pytest
 
 from streams.demo import DemoEvent, DemoProducer
 from streams.localstack.process import free_port
+from streams.localstack.worker import WorkerProcess
 from streams.settings import Settings
 from tests.integration.kafka_io import CommandReader
-from tests.integration.worker_process import WorkerProcess
 
 COFFEE = {
     "sku": "CM-1000",

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from streams.demo import DemoEvent, DemoProducer
+from streams.localstack.worker import WorkerProcess
 from streams.settings import Settings
 from streams.topics import ensure_topics
 from streams.worker import dead_letter
 from tests.integration.kafka_io import read_topic
-from tests.integration.worker_process import WorkerProcess
 
 WHEN = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 

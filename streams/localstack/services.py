@@ -1,7 +1,7 @@
-"""Where the integration tests find Kafka and Redis, in this order:
+"""Where the integration tests and benchmarks find Kafka and Redis, in this order:
 
-1. services named by environment variables (``REBOUND_TEST_KAFKA_BOOTSTRAP``,
-   ``REBOUND_TEST_REDIS_URL``): a user's own;
+1. services named by environment variables (``<prefix>_KAFKA_BOOTSTRAP`` and
+   ``<prefix>_REDIS_URL``, e.g. ``REBOUND_TEST_...``): a user's own;
 2. testcontainers, when a Docker engine answers;
 3. local processes: Kafka from Maven Central's jars, Debian's ``redis-server``.
 """
@@ -13,10 +13,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from streams.localstack import LocalKafka, LocalRedis
+from streams.localstack.kafka import LocalKafka
+from streams.localstack.redis import LocalRedis
 
-KAFKA_ENV = "REBOUND_TEST_KAFKA_BOOTSTRAP"
-REDIS_ENV = "REBOUND_TEST_REDIS_URL"
 KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"  # the image testcontainers' KafkaContainer drives
 REDIS_IMAGE = "redis:7.4"
 
@@ -33,10 +32,10 @@ def docker_engine_answers() -> bool:
 
 
 @contextlib.contextmanager
-def kafka_service(workdir: Path) -> Iterator[str]:
-    """Bootstrap servers (``host:port``) of a Kafka broker for the whole test session."""
-    if os.environ.get(KAFKA_ENV):
-        yield os.environ[KAFKA_ENV]
+def kafka_service(workdir: Path, env_prefix: str) -> Iterator[str]:
+    """Bootstrap servers (``host:port``) of a Kafka broker, for as long as the block runs."""
+    if os.environ.get(f"{env_prefix}_KAFKA_BOOTSTRAP"):
+        yield os.environ[f"{env_prefix}_KAFKA_BOOTSTRAP"]
     elif docker_engine_answers():
         from testcontainers.community.kafka import KafkaContainer
 
@@ -51,10 +50,10 @@ def kafka_service(workdir: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def redis_service(workdir: Path) -> Iterator[str]:
-    """A ``redis://`` URL of a Redis server for the whole test session."""
-    if os.environ.get(REDIS_ENV):
-        yield os.environ[REDIS_ENV]
+def redis_service(workdir: Path, env_prefix: str) -> Iterator[str]:
+    """A ``redis://`` URL of a Redis server, for as long as the block runs."""
+    if os.environ.get(f"{env_prefix}_REDIS_URL"):
+        yield os.environ[f"{env_prefix}_REDIS_URL"]
     elif docker_engine_answers():
         from testcontainers.community.redis import RedisContainer
 

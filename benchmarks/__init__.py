@@ -1,0 +1,1 @@
+"""Benchmarks: ``make bench``. Figures are measured, reported and never asserted."""
