@@ -20,6 +20,7 @@ from pathlib import Path
 from kafka import KafkaProducer
 
 from streams.codecs import EVENT_RECORDS, AvroCodec
+from streams.demo import COFFEE_MACHINE_LINE, delivery_event, order_event
 from streams.localstack.process import free_port
 from streams.localstack.services import kafka_service, redis_service
 from streams.localstack.worker import WorkerProcess
@@ -27,13 +28,6 @@ from streams.settings import Settings
 from streams.topics import ensure_topics
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-COFFEE = {
-    "sku": "CM-1000",
-    "name": "Barista One coffee machine",
-    "category": "coffee-machine",
-    "quantity": 1,
-    "unit_price": 34900,
-}
 
 
 @dataclass(frozen=True)
@@ -74,29 +68,14 @@ def produce_deliveries(settings: Settings, customers: int) -> None:
         batch_size=256 * 1024,
     )
     now_ms = int(time.time() * 1000)
-    orders, deliveries = settings.event_topics["order"], settings.event_topics["delivery"]
     for i in range(customers):
         customer = f"c{i:08d}"
-        order = {
-            "event_id": f"o{i}",
-            "customer_id": customer,
-            "order_id": f"o{i}",
-            "occurred_at": now_ms,
-            "channel": "web",
-            "store_id": None,
-            "lines": [COFFEE],
-            "total": 34900,
-            "currency": "EUR",
-            "subscription": None,
-        }
-        delivery = {
-            "event_id": f"d{i}",
-            "customer_id": customer,
-            "order_id": f"o{i}",
-            "occurred_at": now_ms,
-        }
-        for topic, kind, record in ((orders, "order", order), (deliveries, "delivery", delivery)):
-            value, headers = codec.encode(EVENT_RECORDS[kind], record, topic)
+        for event in (
+            order_event(customer, f"o{i}", now_ms, [COFFEE_MACHINE_LINE]),
+            delivery_event(customer, f"o{i}", now_ms),
+        ):
+            topic = settings.event_topics[event.kind]
+            value, headers = codec.encode(EVENT_RECORDS[event.kind], event.record, topic)
             producer.send(topic, key=customer.encode(), value=value, headers=headers)
     producer.flush()
     producer.close()

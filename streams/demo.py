@@ -38,6 +38,59 @@ class DemoEvent:
     record: dict[str, Any]
 
 
+COFFEE_MACHINE_LINE = {
+    "sku": "CM-1000",
+    "name": "Barista One coffee machine",
+    "category": "coffee-machine",
+    "quantity": 1,
+    "unit_price": 34900,
+}
+
+
+def order_event(
+    customer: str,
+    order_id: str,
+    occurred_at: Any,
+    lines: list[dict[str, Any]],
+    channel: str = "web",
+    subscription: dict[str, Any] | None = None,
+    event_id: str | None = None,
+) -> DemoEvent:
+    """An ``Order`` record; ``occurred_at`` in epoch milliseconds or as a datetime."""
+    return DemoEvent(
+        "order",
+        customer,
+        {
+            "event_id": event_id or f"o-{customer}-{order_id}",
+            "customer_id": customer,
+            "order_id": order_id,
+            "occurred_at": occurred_at,
+            "channel": channel,
+            "store_id": "store-42" if channel == "store" else None,
+            "lines": lines,
+            "total": sum(line["quantity"] * line["unit_price"] for line in lines),
+            "currency": "EUR",
+            "subscription": subscription,
+        },
+    )
+
+
+def delivery_event(
+    customer: str, order_id: str, occurred_at: Any, event_id: str | None = None
+) -> DemoEvent:
+    """A ``Delivery`` record of ``order_id``."""
+    return DemoEvent(
+        "delivery",
+        customer,
+        {
+            "event_id": event_id or f"d-{customer}-{order_id}",
+            "customer_id": customer,
+            "order_id": order_id,
+            "occurred_at": occurred_at,
+        },
+    )
+
+
 def demo_events(
     customers: int = 100, seed: int = 7, start_ms: int | None = None
 ) -> Iterator[DemoEvent]:
@@ -51,43 +104,23 @@ def demo_events(
         sku, name, category, price = rng.choice(PRODUCTS)
         order_id = f"o{serial:08d}"
         now_ms += rng.randrange(1, 1000)
-        yield DemoEvent(
-            "order",
-            customer,
-            {
-                "event_id": _event_id(rng),
-                "customer_id": customer,
-                "order_id": order_id,
-                "occurred_at": now_ms,
-                "channel": ORDER_CHANNELS.get(category, "web"),
-                "store_id": "store-42" if category == "bike" else None,
-                "lines": [
-                    {
-                        "sku": sku,
-                        "name": name,
-                        "category": category,
-                        "quantity": 1,
-                        "unit_price": price,
-                    }
-                ],
-                "total": price,
-                "currency": "EUR",
-                "subscription": {"plan": "monthly", "period_index": rng.randint(1, 4)}
-                if category == "beauty-box"
-                else None,
-            },
+        line = {"sku": sku, "name": name, "category": category, "quantity": 1, "unit_price": price}
+        subscription = (
+            {"plan": "monthly", "period_index": rng.randint(1, 4)}
+            if category == "beauty-box"
+            else None
         )
-        if category not in ("bike",):
-            yield DemoEvent(
-                "delivery",
-                customer,
-                {
-                    "event_id": _event_id(rng),
-                    "customer_id": customer,
-                    "order_id": order_id,
-                    "occurred_at": now_ms + 1,
-                },
-            )
+        yield order_event(
+            customer,
+            order_id,
+            now_ms,
+            [line],
+            ORDER_CHANNELS.get(category, "web"),
+            subscription,
+            event_id=_event_id(rng),
+        )
+        if category != "bike":  # bikes leave the store with the customer
+            yield delivery_event(customer, order_id, now_ms + 1, event_id=_event_id(rng))
 
 
 def _event_id(rng: random.Random) -> str:

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import redis
-from kafka import KafkaConsumer
 
-from streams.codecs import SEND_COMMAND, AvroCodec
 from streams.demo import DemoProducer, demo_events
+from streams.localstack.command_reader import CommandReader, describe
 from streams.localstack.kafka import LocalKafka
 from streams.localstack.process import free_port, port_answers
 from streams.localstack.redis import LocalRedis
@@ -87,14 +86,14 @@ def _interrupt(signum: int, frame: object) -> None:
 def _feed_demo(settings: Settings, rate_per_s: float, worker: WorkerProcess) -> None:
     load_catalog_file(redis.Redis.from_url(settings.redis_url), DEMO_CATALOG)
     producer = DemoProducer(settings)
-    commands = CommandTail(settings)
+    commands = CommandReader(settings)
     last_report = time.monotonic()
     try:
         for event in demo_events(customers=50):
             producer.send(event)
             time.sleep(1.0 / rate_per_s)
-            for line in commands.poll():
-                print(line, flush=True)
+            for command in commands.poll(timeout_ms=0):
+                print(describe(command), flush=True)
             if time.monotonic() - last_report >= 5:
                 producer.flush()
                 print("rebound: " + _summary(worker), flush=True)
@@ -102,35 +101,6 @@ def _feed_demo(settings: Settings, rate_per_s: float, worker: WorkerProcess) -> 
     finally:
         producer.close()
         commands.close()
-
-
-class CommandTail:
-    """Reads the command topics as a channel service would, and describes each command."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._codec = AvroCodec()
-        self._consumer = KafkaConsumer(
-            *settings.command_topics.values(),
-            bootstrap_servers=settings.bootstrap_servers,
-            auto_offset_reset="earliest",
-            group_id=None,
-        )
-
-    def poll(self) -> list[str]:
-        lines = []
-        for records in self._consumer.poll(timeout_ms=0).values():
-            for record in records:
-                command = self._codec.decode(SEND_COMMAND, record.value, record.headers)
-                products = ", ".join(r["name"] for r in command["recommendations"])
-                lines.append(
-                    f"  {command['channel']:>5} -> {command['customer_id']}: "
-                    f"{command['scenario_id']}/{command['step_id']} "
-                    f"({command['personalisation'].get('product_name', '')}): {products}"
-                )
-        return lines
-
-    def close(self) -> None:
-        self._consumer.close()
 
 
 def _summary(worker: WorkerProcess) -> str:

@@ -11,19 +11,18 @@ from dataclasses import replace
 
 import pytest
 
-from streams.demo import DemoEvent, DemoProducer
+from streams.demo import (
+    COFFEE_MACHINE_LINE,
+    DemoEvent,
+    DemoProducer,
+    delivery_event,
+    order_event,
+)
+from streams.localstack.command_reader import CommandReader
 from streams.localstack.process import free_port
 from streams.localstack.worker import WorkerProcess
 from streams.settings import Settings
-from tests.integration.kafka_io import CommandReader
 
-COFFEE = {
-    "sku": "CM-1000",
-    "name": "Barista One coffee machine",
-    "category": "coffee-machine",
-    "quantity": 1,
-    "unit_price": 34900,
-}
 StartWorker = Callable[[Settings], WorkerProcess]
 
 
@@ -49,36 +48,9 @@ def customers(n: int) -> list[str]:
 def deliver_coffee_machine(producer: DemoProducer, customer: str) -> float:
     """An order and its delivery, now; returns the delivery time."""
     now_ms = int(time.time() * 1000)
-    producer.send(
-        DemoEvent(
-            "order",
-            customer,
-            {
-                "event_id": f"o-{customer}",
-                "customer_id": customer,
-                "order_id": f"o-{customer}",
-                "occurred_at": now_ms,
-                "channel": "web",
-                "store_id": None,
-                "lines": [COFFEE],
-                "total": 34900,
-                "currency": "EUR",
-                "subscription": None,
-            },
-        )
-    )
-    producer.send(
-        DemoEvent(
-            "delivery",
-            customer,
-            {
-                "event_id": f"d-{customer}",
-                "customer_id": customer,
-                "order_id": f"o-{customer}",
-                "occurred_at": now_ms,
-            },
-        )
-    )
+    order_id = f"o-{customer}"
+    producer.send(order_event(customer, order_id, now_ms, [COFFEE_MACHINE_LINE]))
+    producer.send(delivery_event(customer, order_id, now_ms, event_id=f"d-{customer}"))
     producer.flush()
     return now_ms / 1000
 

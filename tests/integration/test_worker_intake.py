@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from streams.demo import DemoEvent, DemoProducer
+from streams.demo import (
+    COFFEE_MACHINE_LINE,
+    DemoEvent,
+    DemoProducer,
+    delivery_event,
+    order_event,
+)
 from streams.localstack.worker import WorkerProcess
 from streams.settings import Settings
 from streams.topics import ensure_topics
@@ -17,32 +23,8 @@ WHEN = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
 def events_of_each_kind(customer: str, n: int) -> list[DemoEvent]:
-    order = {
-        "event_id": f"o-{customer}-{n}",
-        "customer_id": customer,
-        "order_id": f"o{n}",
-        "occurred_at": WHEN,
-        "channel": "web",
-        "store_id": None,
-        "total": 34900,
-        "currency": "EUR",
-        "subscription": None,
-        "lines": [
-            {
-                "sku": "CM-1000",
-                "name": "Barista One",
-                "category": "coffee-machine",
-                "quantity": 1,
-                "unit_price": 34900,
-            }
-        ],
-    }
-    delivery = {
-        "event_id": f"d-{customer}-{n}",
-        "customer_id": customer,
-        "order_id": f"o{n}",
-        "occurred_at": WHEN,
-    }
+    order = order_event(customer, f"o{n}", WHEN, [COFFEE_MACHINE_LINE])
+    delivery = delivery_event(customer, f"o{n}", WHEN)
     opened = {
         "event_id": f"op-{customer}-{n}",
         "customer_id": customer,
@@ -52,8 +34,8 @@ def events_of_each_kind(customer: str, n: int) -> list[DemoEvent]:
     }
     click = {**opened, "event_id": f"cl-{customer}-{n}", "url": None, "sku": "CAPS"}
     return [
-        DemoEvent("order", customer, order),
-        DemoEvent("delivery", customer, delivery),
+        order,
+        delivery,
         DemoEvent("open", customer, opened),
         DemoEvent("click", customer, click),
     ]
