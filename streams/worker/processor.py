@@ -57,6 +57,9 @@ class Processor:
             await self._apply(effect)
 
     def _sync_timers(self, key: bytes, state: CustomerState, partition: int) -> None:
+        # The timers table follows the state (the ScheduleTimer and CancelTimer effects say
+        # the same thing), so a timer lost between the two changelogs heals at the
+        # customer's next input.
         pending = pending_timers(state)
         stored = self._timers.get(key)
         if (stored["t"] if stored else {}) == pending:
