@@ -17,7 +17,7 @@ import contextlib
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -114,12 +114,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--event-loop", choices=("uvloop", "asyncio"), default="uvloop")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rebound-bench-")))
         bootstrap = stack.enter_context(kafka_service(workdir / "kafka", "REBOUND_BENCH"))
         redis_url = stack.enter_context(redis_service(workdir / "redis", "REBOUND_BENCH"))
-        settings = bench_settings(bootstrap, redis_url, workdir, "rocksdb")
+        settings = replace(
+            bench_settings(bootstrap, redis_url, workdir, "rocksdb"), event_loop=args.event_loop
+        )
         ensure_topics(settings)
         produce_demo_mix(settings, args.events, args.customers)
         base = baseline(settings, args.events)

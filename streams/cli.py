@@ -80,6 +80,10 @@ def _worker(args: argparse.Namespace) -> None:
     check_redis(settings)
     if args.create_topics:
         ensure_topics(settings)
+    if settings.event_loop == "uvloop":
+        import mode.loop
+
+        mode.loop.use("uvloop")  # before the worker creates its loop
     app = create_app(settings)
     faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
 

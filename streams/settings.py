@@ -58,6 +58,7 @@ class Settings:
     web_host: str = _setting("0.0.0.0", "Address of the web server (/metrics, /health).")  # noqa: S104
     web_port: int = _setting(6066, "Port of the web server.")
     log_level: str = _setting("info", "Worker log level.")
+    event_loop: str = _setting("uvloop", "The worker's asyncio event loop: uvloop or asyncio.")
     scenarios_dir: str = _setting("scenarios", "Folder of the scenario files (*.yaml).")
     session_timeout_s: float = _setting(
         30.0, "Kafka consumer session timeout: how soon a dead worker's partitions move."
@@ -83,6 +84,8 @@ class Settings:
 
     def validate(self) -> None:
         """Reject values that cannot work, naming the variable at fault."""
+        if self.event_loop not in ("uvloop", "asyncio"):
+            raise ConfigurationError(f"{ENV_PREFIX}EVENT_LOOP must be uvloop or asyncio")
         if self.timer_tick_s <= 0:
             raise ConfigurationError(f"{ENV_PREFIX}TIMER_TICK_S must be positive")
         if self.partitions < 1:
