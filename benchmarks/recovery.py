@@ -14,6 +14,7 @@ import contextlib
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,16 @@ class RecoveryResult:
     intake_events_per_s: float
     """How fast the worker handled the orders and deliveries that built the state."""
     recovery_s: float
+
+
+@contextlib.contextmanager
+def bench_services() -> Iterator[tuple[Path, str, str]]:
+    """A scratch folder, Kafka bootstrap servers and a Redis URL for one benchmark run."""
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rebound-bench-")))
+        bootstrap = stack.enter_context(kafka_service(workdir / "kafka", "REBOUND_BENCH"))
+        redis_url = stack.enter_context(redis_service(workdir / "redis", "REBOUND_BENCH"))
+        yield workdir, bootstrap, redis_url
 
 
 def bench_settings(bootstrap: str, redis_url: str, workdir: Path, store: str) -> Settings:
@@ -124,10 +135,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--store", choices=("memory", "rocksdb"), default="rocksdb")
     args = parser.parse_args()
-    with contextlib.ExitStack() as stack:
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rebound-bench-")))
-        bootstrap = stack.enter_context(kafka_service(workdir / "kafka", "REBOUND_BENCH"))
-        redis_url = stack.enter_context(redis_service(workdir / "redis", "REBOUND_BENCH"))
+    with bench_services() as (workdir, bootstrap, redis_url):
         result = measure_recovery(bootstrap, redis_url, workdir, args.customers, args.store)
     print(
         f"{result.customers} customers, {result.timers} timers ({result.store} store): "

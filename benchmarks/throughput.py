@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -23,10 +21,9 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaProducer
 
-from benchmarks.recovery import bench_settings
+from benchmarks.recovery import bench_services, bench_settings
 from streams.codecs import EVENT_RECORDS, AvroCodec
 from streams.demo import demo_events
-from streams.localstack.services import kafka_service, redis_service
 from streams.localstack.worker import WorkerProcess
 from streams.settings import EVENT_KINDS, Settings
 from streams.topics import ensure_topics
@@ -116,10 +113,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--event-loop", choices=("uvloop", "asyncio"), default="uvloop")
     args = parser.parse_args()
-    with contextlib.ExitStack() as stack:
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rebound-bench-")))
-        bootstrap = stack.enter_context(kafka_service(workdir / "kafka", "REBOUND_BENCH"))
-        redis_url = stack.enter_context(redis_service(workdir / "redis", "REBOUND_BENCH"))
+    with bench_services() as (workdir, bootstrap, redis_url):
         settings = replace(
             bench_settings(bootstrap, redis_url, workdir, "rocksdb"), event_loop=args.event_loop
         )

@@ -12,7 +12,6 @@ from streams.engine.effects import (
     CancelTimer,
     Effect,
     ExitInstance,
-    OfferSpec,
     RecordConversion,
     ScheduleTimer,
     SendCommand,
@@ -208,11 +207,7 @@ class Engine:
                 template=step.template,
                 personalisation=(("product_name", instance.product_name),),
                 recommendations=step.recommendations,
-                offer=OfferSpec(
-                    step.offer.code, step.offer.description, step.offer.discount_percent
-                )
-                if step.offer
-                else None,
+                offer=step.offer,
                 trigger_kind=instance.trigger_kind,
                 trigger_event_id=instance.trigger_event_id,
                 order_id=instance.order_id,

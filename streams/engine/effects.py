@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from streams.engine.scenario import Offer
+
 
 @dataclass(frozen=True, slots=True)
 class TimerFired:
@@ -65,13 +67,6 @@ class RecordConversion:
 
 
 @dataclass(frozen=True, slots=True)
-class OfferSpec:
-    code: str
-    description: str
-    discount_percent: int
-
-
-@dataclass(frozen=True, slots=True)
 class SendCommand:
     """Publish one send command; the shell adds the catalog's names, prices and links."""
 
@@ -84,7 +79,7 @@ class SendCommand:
     template: str
     personalisation: tuple[tuple[str, str], ...]
     recommendations: tuple[str, ...]
-    offer: OfferSpec | None
+    offer: Offer | None
     trigger_kind: str
     trigger_event_id: str
     order_id: str
