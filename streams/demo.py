@@ -91,6 +91,37 @@ def delivery_event(
     )
 
 
+def open_event(
+    customer: str, command_id: str, channel: str, occurred_at: Any, event_id: str
+) -> DemoEvent:
+    """An ``Open`` record: the customer opened the message of ``command_id``."""
+    return DemoEvent(
+        "open",
+        customer,
+        {
+            "event_id": event_id,
+            "customer_id": customer,
+            "command_id": command_id,
+            "channel": channel,
+            "occurred_at": occurred_at,
+        },
+    )
+
+
+def click_event(
+    customer: str,
+    command_id: str,
+    channel: str,
+    occurred_at: Any,
+    event_id: str,
+    sku: str | None = None,
+) -> DemoEvent:
+    """A ``Click`` record on a link of the message of ``command_id``."""
+    record = open_event(customer, command_id, channel, occurred_at, event_id).record
+    url = f"https://shop.example/p/{sku}" if sku else "https://shop.example/"
+    return DemoEvent("click", customer, {**record, "url": url, "sku": sku})
+
+
 def demo_events(
     customers: int = 100, seed: int = 7, start_ms: int | None = None
 ) -> Iterator[DemoEvent]:

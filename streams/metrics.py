@@ -46,6 +46,8 @@ class Metrics:
     """Timers in this worker's heaps (its active partitions)."""
     timer_lateness: Histogram
     """How late a timer is handled, from its due time to its handling."""
+    batch_size: Histogram
+    """Records per batch handled by the intake agent."""
 
 
 def create_metrics(registry: CollectorRegistry | None = None, version: str = "") -> Metrics:
@@ -115,6 +117,12 @@ def create_metrics(registry: CollectorRegistry | None = None, version: str = "")
             "rebound_timer_lateness_seconds",
             "From a timer's due time to its handling.",
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+            registry=registry,
+        ),
+        batch_size=Histogram(
+            "rebound_batch_records",
+            "Records in each batch the intake agent handles (one fetch).",
+            buckets=(1, 10, 100, 500, 1000, 2000, 5000, 10000),
             registry=registry,
         ),
     )

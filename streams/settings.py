@@ -64,6 +64,11 @@ class Settings:
         30.0, "Kafka consumer session timeout: how soon a dead worker's partitions move."
     )
     timer_tick_s: float = _setting(0.2, "How often due timers are looked for, in seconds.")
+    batch_max_records: int = _setting(
+        1000,
+        "Most records the intake handles as one batch (one fetch): larger batches trade "
+        "latency for throughput.",
+    )
     ledger_ttl_s: int = _setting(
         30 * 86400, "How long the Redis ledger remembers a published command id."
     )
@@ -88,6 +93,8 @@ class Settings:
             raise ConfigurationError(f"{ENV_PREFIX}EVENT_LOOP must be uvloop or asyncio")
         if self.timer_tick_s <= 0:
             raise ConfigurationError(f"{ENV_PREFIX}TIMER_TICK_S must be positive")
+        if self.batch_max_records < 1:
+            raise ConfigurationError(f"{ENV_PREFIX}BATCH_MAX_RECORDS must be at least 1")
         if self.partitions < 1:
             raise ConfigurationError(f"{ENV_PREFIX}PARTITIONS must be at least 1")
         if self.store.split("://")[0] not in ("rocksdb", "memory"):

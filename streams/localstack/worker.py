@@ -75,7 +75,9 @@ class WorkerProcess:
         except OSError:
             return 0.0
 
-    def wait_for(self, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    def wait_for(
+        self, condition: Callable[[], bool], timeout_s: float, what: str, poll_s: float = 0.25
+    ) -> None:
         """Poll ``condition``; fail with the log's tail if the worker dies or time runs out."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -86,7 +88,7 @@ class WorkerProcess:
                 )
             if condition():
                 return
-            time.sleep(0.25)
+            time.sleep(poll_s)
         raise LocalStackError(f"timed out waiting for {what}; log {self.log_path}:\n{self.log()}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30.0) -> None:

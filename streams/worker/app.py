@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -20,15 +21,20 @@ from streams.settings import Settings
 from streams.topology import CUSTOMERS_TABLE, TIMERS_TABLE, due_timers_topic
 from streams.worker.catalog import Catalog
 from streams.worker.commands import CommandPublisher
-from streams.worker.consumer import install as rebalance_safe_consumer
+from streams.worker.consumer import BatchingConsumer, BatchRoute
+from streams.worker.consumer import install as install_consumer
 from streams.worker.dead_letter import DeadLetters
 from streams.worker.intake import Intake
 from streams.worker.ledger import Ledger
 from streams.worker.processor import Processor
-from streams.worker.timers import TimerWheel, timer_to_bytes
+from streams.worker.tables import PartitionedTable
+from streams.worker.timers import TimerWheel, timer_to_bytes, timers_from_bytes
 from streams.worker.web import add_pages, redis_answers
 
 REDIS_CHECK_INTERVAL_S = 10.0
+BATCHES_AHEAD = 2
+"""Fetched batches waiting for the intake agent, at most: backpressure on the consumer."""
+FIRE_YIELD_EVERY = 5000
 log = logging.getLogger(__name__)
 
 
@@ -40,15 +46,15 @@ def create_app(
     engine = engine or Engine(load_scenarios(Path(settings.scenarios_dir)))
     init_scenario_labels(metrics, (s.id for s in engine.scenarios))
     app = _faust_app(settings)
-    rebalance_safe_consumer(app)
     codec = AvroCodec(
         registry=SchemaRegistryClient(settings.schema_registry_url)
         if settings.schema_registry_url
-        else None
+        else None,
+        logical_types=False,  # timestamps as epoch ms: the engine takes either
     )
     redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-    customers = _table(app, CUSTOMERS_TABLE, settings)
-    timers = _table(app, TIMERS_TABLE, settings)
+    customers = PartitionedTable(_table(app, CUSTOMERS_TABLE, settings))
+    timers = PartitionedTable(_table(app, TIMERS_TABLE, settings))
     wheel = TimerWheel()
     publisher = CommandPublisher(
         {
@@ -61,23 +67,36 @@ def create_app(
         Ledger(redis, metrics, settings.ledger_ttl_s),
         metrics,
     )
-    processor = Processor(engine, customers, timers, wheel, publisher, metrics)
     due_topic = _raw_topic(app, due_timers_topic(settings), settings=settings)
     dead_letter_topic = _raw_topic(app, settings.dead_letter_topic, settings=settings)
     kinds_by_topic = {topic: kind for kind, topic in settings.event_topics.items()}
     kinds_by_topic[due_topic.get_topic_name()] = "timer"
-    intake = Intake(
-        kinds_by_topic, codec, DeadLetters(dead_letter_topic, metrics), metrics, processor.handle
-    )
+    intake = Intake(kinds_by_topic, codec, DeadLetters(dead_letter_topic, metrics))
+    processor = Processor(engine, intake, customers, timers, wheel, publisher, metrics)
 
-    @app.agent(_raw_topic(app, *kinds_by_topic, settings=settings), name="intake")
+    # The intake topics come by batch (see streams.worker.consumer): the consumer puts each
+    # fetch on this channel, and the intake agent handles it as a whole.
+    batches = app.channel(maxsize=BATCHES_AHEAD)
+    install_consumer(app, BatchRoute(frozenset(kinds_by_topic), batches.put))  # type: ignore[arg-type]
+    app.topics.add(_raw_topic(app, *kinds_by_topic, settings=settings))
+
+    @app.agent(batches, name="intake", concurrency=1)
     async def intake_agent(stream: Any) -> None:
-        async for event in stream.events():
-            await intake.process(event.message)
+        async for batch in stream:
+            consumer: BatchingConsumer = app.consumer  # type: ignore[assignment]
+            if not consumer.batch_begin(batch):
+                continue  # fetched before a rebalance: read again after the seek
+            handled = False
+            try:
+                await processor.handle_batch(batch.records)
+                handled = True
+            finally:
+                consumer.batch_done(batch, handled)
+                metrics.batch_size.observe(len(batch.records))
 
     due_topic_name = due_topic.get_topic_name()
 
-    @timers.on_recover  # type: ignore[untyped-decorator]
+    @timers.table.on_recover  # type: ignore[untyped-decorator]
     async def rebuild_timer_heaps() -> None:
         owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == due_topic_name}
         wheel.rebuild(owned, timers.items())
@@ -100,18 +119,24 @@ def create_app(
     return app
 
 
-async def _fire_due(wheel: TimerWheel, timers: Any, due_topic: Any, metrics: Metrics) -> None:
+async def _fire_due(
+    wheel: TimerWheel, timers: PartitionedTable, due_topic: Any, metrics: Metrics
+) -> None:
     """Publish every due timer that the timers table still holds at that version."""
     if not wheel.ready:
         return
+    fired = 0
     for partition, due_at, key, instance_id, version in wheel.pop_due(time.time()):
-        stored = timers.get(key)
-        current = stored["t"].get(instance_id) if stored else None
+        stored = timers.get(partition, key)
+        current = timers_from_bytes(stored).get(instance_id) if stored else None
         if current is None or int(current[1]) != version:
             continue  # rescheduled or cancelled since it entered the heap
-        fired = TimerFired(key.decode(), instance_id, version, due_at)
-        await due_topic.send(key=key, value=timer_to_bytes(fired), partition=partition)
-        metrics.timers_fired.inc()
+        timer = TimerFired(key.decode(), instance_id, version, due_at)
+        due_topic.send_soon(key=key, value=timer_to_bytes(timer), partition=partition)
+        fired += 1
+        if not fired % FIRE_YIELD_EVERY:
+            await asyncio.sleep(0)  # thousands due at once: let the intake and pages run
+    metrics.timers_fired.inc(fired)
     metrics.timers_pending.set(len(wheel))
 
 
@@ -129,14 +154,16 @@ def _faust_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         broker_session_timeout=settings.session_timeout_s,
+        broker_max_poll_records=settings.batch_max_records,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 4),
         autodiscover=False,
     )
 
 
 def _table(app: faust.App, name: str, settings: Settings) -> Any:
-    # Keys are customer ids as bytes (the "raw" codec); values are JSON, Faust's default.
-    return app.Table(name, key_type=bytes, partitions=settings.partitions)
+    # Keys are customer ids, values JSON, both as bytes written by Rebound (bytes types
+    # give Faust's raw codec).
+    return app.Table(name, key_type=bytes, value_type=bytes, partitions=settings.partitions)
 
 
 def _raw_topic(app: faust.App, *names: str, settings: Settings) -> Any:

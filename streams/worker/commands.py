@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from streams.codecs import SEND_COMMAND, AvroCodec
@@ -69,25 +70,39 @@ class CommandPublisher:
         self._catalog = catalog
         self._ledger = ledger
         self._metrics = metrics
-        self._ledger_writes: set[asyncio.Task[None]] = set()
+        self._to_record: list[str] = []
+        self._recording: asyncio.Future[None] | None = None
 
-    async def publish(self, command: SendCommand) -> None:
-        if await self._ledger.published(command.command_id):
-            self._metrics.commands_suppressed.inc()
-            return
-        products = await self._catalog.products(command.recommendations)
-        value, headers = self._codec.encode(
-            SEND_COMMAND, command_record(command, products), self._names[command.channel]
-        )
-        await self._topics[command.channel].send(
-            key=command.customer_id.encode(),
-            value=value,
-            headers=headers,
-            callback=lambda _: self._acknowledged(command),
-        )
+    async def publish_many(self, commands: Sequence[SendCommand]) -> None:
+        """Publish ``commands`` in order, but those the ledger knows; returns once they are
+        in the producer's buffer (Faust flushes it before committing offsets)."""
+        seen = await self._ledger.published_many([c.command_id for c in commands])
+        for command, published in zip(commands, seen, strict=True):
+            if published:
+                self._metrics.commands_suppressed.inc()
+                continue
+            products = await self._catalog.products(command.recommendations)
+            value, headers = self._codec.encode(
+                SEND_COMMAND, command_record(command, products), self._names[command.channel]
+            )
+            self._topics[command.channel].send_soon(
+                key=command.customer_id.encode(),
+                value=value,
+                headers=headers,
+                callback=lambda _, command=command: self._acknowledged(command),
+            )
 
     def _acknowledged(self, command: SendCommand) -> None:
         self._metrics.commands.labels(command.channel).inc()
-        task = asyncio.ensure_future(self._ledger.record(command.command_id))
-        self._ledger_writes.add(task)
-        task.add_done_callback(self._ledger_writes.discard)
+        self._to_record.append(command.command_id)
+        if self._recording is None:
+            self._recording = asyncio.ensure_future(self._record_acknowledged())
+
+    async def _record_acknowledged(self) -> None:
+        """Write acknowledged ids to the ledger, as many per round trip as have come."""
+        try:
+            while self._to_record:
+                ids, self._to_record = self._to_record, []
+                await self._ledger.record_many(ids)
+        finally:
+            self._recording = None

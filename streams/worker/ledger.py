@@ -3,6 +3,8 @@ reprocessed batch does not publish them again. Channel services deduplicate as w
 
 from __future__ import annotations
 
+from typing import Any
+
 from redis.asyncio import Redis
 
 from streams.metrics import Metrics
@@ -17,18 +19,24 @@ class Ledger:
         self._metrics = metrics
         self._ttl_s = ttl_s
 
-    async def published(self, command_id: str) -> bool:
-        """True when ``command_id`` was published before."""
+    async def published_many(self, command_ids: list[str]) -> list[bool]:
+        """For each of ``command_ids``, whether it was published before: one round trip."""
 
-        async def exists() -> int:
-            return int(await self._redis.exists(KEY_PREFIX + command_id))
+        async def exist() -> list[Any]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for command_id in command_ids:
+                    pipe.exists(KEY_PREFIX + command_id)
+                return list(await pipe.execute())
 
-        return await until_redis_answers(exists, self._metrics) > 0
+        return [bool(n) for n in await until_redis_answers(exist, self._metrics)]
 
-    async def record(self, command_id: str) -> None:
-        """Remember ``command_id``, once the broker has acknowledged the command."""
+    async def record_many(self, command_ids: list[str]) -> None:
+        """Remember ``command_ids``, once the broker has acknowledged them: one round trip."""
 
         async def put() -> None:
-            await self._redis.set(KEY_PREFIX + command_id, b"1", ex=self._ttl_s)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for command_id in command_ids:
+                    pipe.set(KEY_PREFIX + command_id, b"1", ex=self._ttl_s)
+                await pipe.execute()
 
         await until_redis_answers(put, self._metrics)

@@ -1,11 +1,11 @@
 """Durable timers, the worker's side (DESIGN.md, principle 3).
 
 The truth is the ``timers`` table (changelog-backed), keyed by customer:
-``{"p": partition, "t": {instance_id: [due_at, version]}}``. ``TimerWheel`` keeps a heap per
-actively owned partition, rebuilt from that table after recovery and dropped on revocation.
-A due timer is published to the internal due-timers topic, on its customer's partition, and
-comes back into the stream as a ``TimerFired`` input; its version makes a stale or repeated
-fire a no-op.
+``{"p": partition, "t": {instance_id: [due_at, version]}}`` as JSON bytes. ``TimerWheel``
+keeps a heap per actively owned partition, rebuilt from that table after recovery and dropped
+on revocation. A due timer is published to the internal due-timers topic, on its customer's
+partition, and comes back into the stream as a ``TimerFired`` input; its version makes a
+stale or repeated fire a no-op.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from __future__ import annotations
 import heapq
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+
+import orjson
 
 from streams.engine import TimerFired
 from streams.engine.state import CustomerState
@@ -29,6 +30,17 @@ def pending_timers(state: CustomerState) -> Pending:
         for instance in state.instances.values()
         if instance.running and instance.due_at is not None
     }
+
+
+def timers_to_bytes(partition: int, pending: Pending) -> bytes:
+    """A ``timers`` table value."""
+    return orjson.dumps({"p": partition, "t": pending})
+
+
+def timers_from_bytes(value: bytes) -> Pending:
+    """The pending timers of a ``timers`` table value."""
+    pending: Pending = orjson.loads(value)["t"]
+    return pending
 
 
 def timer_to_bytes(fired: TimerFired) -> bytes:
@@ -60,10 +72,11 @@ class TimerWheel:
         self.ready = False
         """False between a revocation and the end of the next recovery: nothing fires."""
 
-    def rebuild(self, partitions: Iterable[int], table: Iterable[tuple[bytes, Any]]) -> None:
+    def rebuild(self, partitions: Iterable[int], table: Iterable[tuple[bytes, bytes]]) -> None:
         """Heaps for exactly ``partitions``, from every ``(key, value)`` of the timers table."""
         self._heaps = {p: [] for p in partitions}
-        for key, value in table:
+        for key, raw in table:
+            value = orjson.loads(raw)
             heap = self._heaps.get(value["p"])
             if heap is None:
                 continue

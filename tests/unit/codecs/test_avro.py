@@ -16,6 +16,7 @@ from streams.codecs import (
     SchemaRepository,
 )
 from streams.demo import demo_events
+from streams.engine import event_from_record
 from tests.unit.codecs.mock_registry import mock_registry
 
 CODEC = AvroCodec()
@@ -76,6 +77,20 @@ def test_each_event_kind_round_trips(kind: str) -> None:
     assert decoded["customer_id"] == record["customer_id"]
     assert decoded["event_id"] == record["event_id"]
     assert isinstance(decoded["occurred_at"], datetime)
+
+
+@pytest.mark.parametrize("kind", list(EVENT_RECORDS))
+def test_without_logical_types_timestamps_stay_epoch_milliseconds(kind: str) -> None:
+    record = sample_records()[kind]
+    payload, headers = CODEC.encode(EVENT_RECORDS[kind], record, kind)
+    plain = AvroCodec(logical_types=False).decode(EVENT_RECORDS[kind], payload, headers)
+    decoded = CODEC.decode(EVENT_RECORDS[kind], payload, headers)
+    assert plain["occurred_at"] == int(decoded["occurred_at"].timestamp() * 1000)
+    assert {k: v for k, v in plain.items() if k != "occurred_at"} == {
+        k: v for k, v in decoded.items() if k != "occurred_at"
+    }
+    key = record["customer_id"].encode()
+    assert event_from_record(kind, plain, key) == event_from_record(kind, decoded, key)
 
 
 def test_send_command_round_trips() -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from streams.engine.state import CustomerState
 from streams.scenarios import ScenarioError, load_scenarios, parse_scenario
-from tests.unit.engine.simulation import COFFEE_MACHINE, DAY, Simulation
+from tests.unit.engine.simulation import COFFEE_MACHINE, DAY, T0, Simulation
 
 SHIPPED = Path(__file__).resolve().parents[3] / "scenarios"
 
@@ -94,3 +95,19 @@ def test_customer_state_survives_a_round_trip_through_its_dict() -> None:
     sim.advance(4 * DAY)
     assert sim.state is not None
     assert CustomerState.from_dict(sim.state.to_dict()) == sim.state
+    assert CustomerState.from_json(sim.state.to_json()) == sim.state
+
+
+def test_the_hand_written_to_dict_is_what_asdict_gives() -> None:
+    sim = Simulation()
+    sim.order("o1", COFFEE_MACHINE)
+    sim.delivery("o1")
+    sim.advance(4 * DAY)
+    assert sim.state is not None
+    sim.state.early_deliveries["o9"] = ["e9", T0]
+    assert sim.state.to_dict() == dataclasses.asdict(sim.state)
+    copy = sim.state.to_dict()
+    copy["early_deliveries"]["o9"].append("x")
+    next(iter(copy["instances"].values()))["opened"].append("x")
+    assert sim.state.early_deliveries["o9"] == ["e9", T0]  # a copy, not a view
+    assert "x" not in next(iter(sim.state.instances.values())).opened
