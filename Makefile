@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install system kafka-jars run test unit integration lint format clean
+.PHONY: help install system kafka-jars run test unit integration bench bench-quick profile lint format clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -36,6 +36,16 @@ unit: install ## Run the unit tests only (no service needed)
 
 integration: kafka-jars ## Run the integration tests only
 	$(BIN)/pytest tests/integration
+
+bench: kafka-jars ## Benchmarks against the local broker: table + JSON line (about 15 min)
+	$(BIN)/python -m benchmarks
+
+bench-quick: kafka-jars ## The benchmarks at small sizes (a few minutes; CI runs it)
+	$(BIN)/python -m benchmarks --quick
+
+profile: kafka-jars ## Sample the worker with py-spy under load; writes var/profile.txt
+	@mkdir -p var
+	$(BIN)/python -m benchmarks.profile --output var/profile.txt
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check streams tests benchmarks

@@ -1,32 +1,35 @@
-"""Throughput of the worker against a plain aiokafka loop, over the same events and broker.
+"""Throughput: the worker against a plain aiokafka loop, over the same events and broker.
 
 1. baseline: aiokafka consumes the event topics, updates a dict per customer and produces a
    record per event: the ceiling of a Python consume-and-produce loop here;
-2. pipeline: the worker with the shipped scenarios over the demo mix (orders, deliveries).
+2. pipeline: the worker with the shipped scenarios over a realistic mix.
 
-Both read events produced beforehand, so neither waits for a producer.
-
-    python -m benchmarks.throughput --events 50000
+The mix: the demo's orders and deliveries of ``customers`` customers, plus opens and clicks.
+The generator runs the engine over the orders and deliveries, so the opens and clicks of
+messages sent at once (in-store bikes) name real command ids; the other opens and clicks
+name messages sent before the run (unknown ids, as a real click stream has). Both loops read
+events produced beforehand, so neither waits for a producer.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import random
 import time
+import uuid
 from collections import Counter
-from dataclasses import dataclass, replace
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from kafka import KafkaProducer
 
-from benchmarks.recovery import bench_services, bench_settings
-from streams.codecs import EVENT_RECORDS, AvroCodec
-from streams.demo import demo_events
+from benchmarks.common import SHIPPED_SCENARIOS
+from streams.demo import DemoEvent, click_event, demo_events, open_event
+from streams.engine import CustomerState, Engine, event_from_record
+from streams.engine.effects import SendCommand
 from streams.localstack.worker import WorkerProcess
+from streams.scenarios import load_scenarios
 from streams.settings import EVENT_KINDS, Settings
-from streams.topics import ensure_topics
 
 
 @dataclass(frozen=True)
@@ -39,21 +42,40 @@ class Throughput:
         return self.events / self.seconds
 
 
-def produce_demo_mix(settings: Settings, events: int, customers: int) -> None:
-    """``events`` demo events (orders and deliveries of ``customers`` customers), encoded."""
-    codec = AvroCodec()
-    producer = KafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
-        acks="all",
-        linger_ms=20,
-        batch_size=256 * 1024,
-    )
-    for _, event in zip(range(events), demo_events(customers=customers, seed=1), strict=False):
-        topic = settings.event_topics[event.kind]
-        value, headers = codec.encode(EVENT_RECORDS[event.kind], event.record, topic)
-        producer.send(topic, key=event.key.encode(), value=value, headers=headers)
-    producer.flush()
-    producer.close()
+def realistic_mix(events: int, customers: int, seed: int = 1) -> Iterator[DemoEvent]:
+    """``events`` events: orders, deliveries, opens and clicks (about 35/30/25/10 %)."""
+    rng = random.Random(seed)  # noqa: S311 (benchmark data)
+    engine = Engine(load_scenarios(SHIPPED_SCENARIOS))
+    states: dict[str, CustomerState] = {}
+    produced = 0
+
+    def event_id() -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128)))
+
+    for demo in demo_events(customers=customers, seed=seed):
+        when = demo.record["occurred_at"]
+        event = event_from_record(demo.kind, demo.record, demo.key.encode())
+        state, effects = engine.decide(states.get(demo.key), event, when / 1000)
+        states[demo.key] = state
+        follow_ups = [
+            (effect.command_id, effect.channel)
+            for effect in effects
+            if isinstance(effect, SendCommand) and rng.random() < 0.6
+        ]
+        if rng.random() < 0.45:  # a message sent before the run
+            follow_ups.append((str(uuid.UUID(int=rng.getrandbits(128))), "email"))
+        batch = [demo]
+        for command_id, channel in follow_ups:
+            batch.append(open_event(demo.key, command_id, channel, when + 1, event_id()))
+            if rng.random() < 0.4:
+                batch.append(
+                    click_event(demo.key, command_id, channel, when + 2, event_id(), "HELMET-URBAN")
+                )
+        for item in batch:
+            yield item
+            produced += 1
+            if produced >= events:
+                return
 
 
 async def _baseline(settings: Settings, events: int) -> Throughput:
@@ -88,43 +110,17 @@ async def _baseline(settings: Settings, events: int) -> Throughput:
 
 
 def baseline(settings: Settings, events: int) -> Throughput:
+    """The plain aiokafka loop's rate over ``events`` events already on the topics."""
     return asyncio.run(_baseline(settings, events))
 
 
-def pipeline(settings: Settings, events: int, workdir: Path) -> Throughput:
-    """The worker's rate from its first handled event to the last."""
-    worker = WorkerProcess(settings, workdir / "worker-throughput.log").start()
-    try:
+def pipeline(worker: WorkerProcess, events: int) -> Throughput:
+    """The worker's rate from its first handled event to the last, ``events`` in all."""
 
-        def handled() -> float:
-            return sum(worker.metric("rebound_events_total", kind=k) for k in EVENT_KINDS)
+    def handled() -> float:
+        return sum(worker.metric("rebound_events_total", kind=k) for k in EVENT_KINDS)
 
-        worker.wait_for(lambda: handled() > 0, 60, "the first event")
-        first, started = handled(), time.perf_counter()
-        worker.wait_for(lambda: handled() >= events, max(120.0, events / 100), "every event")
-        return Throughput(int(events - first), time.perf_counter() - started)
-    finally:
-        worker.stop()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--events", type=int, default=50_000)
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--event-loop", choices=("uvloop", "asyncio"), default="uvloop")
-    args = parser.parse_args()
-    with bench_services() as (workdir, bootstrap, redis_url):
-        settings = replace(
-            bench_settings(bootstrap, redis_url, workdir, "rocksdb"), event_loop=args.event_loop
-        )
-        ensure_topics(settings)
-        produce_demo_mix(settings, args.events, args.customers)
-        base = baseline(settings, args.events)
-        worker = pipeline(settings, args.events, workdir)
-    print(f"baseline (aiokafka loop): {base.per_s:10.0f} events/s ({base.events} events)")
-    print(f"pipeline (worker):        {worker.per_s:10.0f} events/s ({worker.events} events)")
-    print(f"ratio:                    {worker.per_s / base.per_s:10.3f}")
-
-
-if __name__ == "__main__":
-    main()
+    worker.wait_for(lambda: handled() > 0, 120, "the first event", poll_s=0.05)
+    first, started = handled(), time.perf_counter()
+    worker.wait_for(lambda: handled() >= events, max(120.0, events / 200), "every event")
+    return Throughput(int(events - first), time.perf_counter() - started)

@@ -64,6 +64,14 @@ class Settings:
         30.0, "Kafka consumer session timeout: how soon a dead worker's partitions move."
     )
     timer_tick_s: float = _setting(0.2, "How often due timers are looked for, in seconds.")
+    rocksdb_write_buffer_mib: int = _setting(
+        16,
+        "RocksDB memtable size per table partition, in MiB (up to two per partition); "
+        "Faust's default, 64 MiB times three, makes memory grow with the partitions.",
+    )
+    rocksdb_block_cache_mib: int = _setting(
+        32, "RocksDB read cache per table partition, in MiB (Faust's default is 2 GiB)."
+    )
     batch_max_records: int = _setting(
         1000,
         "Most records the intake handles as one batch (one fetch): larger batches trade "
@@ -93,6 +101,11 @@ class Settings:
             raise ConfigurationError(f"{ENV_PREFIX}EVENT_LOOP must be uvloop or asyncio")
         if self.timer_tick_s <= 0:
             raise ConfigurationError(f"{ENV_PREFIX}TIMER_TICK_S must be positive")
+        if self.rocksdb_write_buffer_mib < 1 or self.rocksdb_block_cache_mib < 1:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}ROCKSDB_WRITE_BUFFER_MIB and {ENV_PREFIX}ROCKSDB_BLOCK_CACHE_MIB "
+                "must be at least 1"
+            )
         if self.batch_max_records < 1:
             raise ConfigurationError(f"{ENV_PREFIX}BATCH_MAX_RECORDS must be at least 1")
         if self.partitions < 1:

@@ -51,6 +51,12 @@ class WorkerProcess:
         return self
 
     @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise LocalStackError("the worker is not started")
+        return self.process.pid
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.settings.web_port}"
 

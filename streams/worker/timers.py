@@ -11,7 +11,6 @@ stale or repeated fire a no-op.
 from __future__ import annotations
 
 import heapq
-import json
 from collections.abc import Iterable, Mapping
 
 import orjson
@@ -44,18 +43,18 @@ def timers_from_bytes(value: bytes) -> Pending:
 
 
 def timer_to_bytes(fired: TimerFired) -> bytes:
-    return json.dumps(
+    return orjson.dumps(
         {
             "customer_id": fired.customer_id,
             "instance_id": fired.instance_id,
             "version": fired.version,
             "due_at": fired.due_at,
         }
-    ).encode()
+    )
 
 
 def timer_from_bytes(payload: bytes) -> TimerFired:
-    data = json.loads(payload)
+    data = orjson.loads(payload)
     return TimerFired(
         str(data["customer_id"]),
         str(data["instance_id"]),

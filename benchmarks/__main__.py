@@ -1,0 +1,152 @@
+"""``make bench``: every benchmark in one run, against the real local broker and Redis.
+
+    python -m benchmarks            # the full run (about 15 minutes here)
+    python -m benchmarks --quick    # small sizes, to keep the benchmark working (CI)
+
+Prints a table, then, as its last line, one JSON object with the figures. Throughput is
+given as a ratio to a plain aiokafka loop measured in the same run on the same broker,
+because this machine is shared and noisy; the other figures are absolute, read them with
+the ratio's baseline in mind. Nothing here asserts a figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from benchmarks import latency, scale, throughput
+from benchmarks.common import (
+    SHIPPED_SCENARIOS,
+    Services,
+    bench_services,
+    bench_settings,
+    produce_events,
+)
+from streams.localstack.worker import WorkerProcess
+from streams.topics import ensure_topics
+from streams.worker.catalog import load_catalog_file
+
+
+@dataclass(frozen=True)
+class Sizes:
+    events: int
+    customers: int
+    latency_rate: float
+    latency_seconds: float
+    scale_customers: int
+    due_at_once: int
+
+
+FULL = Sizes(300_000, 100_000, 200.0, 30.0, 1_000_000, 100_000)
+QUICK = Sizes(20_000, 10_000, 50.0, 5.0, 20_000, 2_000)
+
+
+def run(services: Services, sizes: Sizes) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    settings = bench_settings(services, "throughput")
+    ensure_topics(settings)
+    _load_catalog(settings.redis_url)
+    produce_events(settings, throughput.realistic_mix(sizes.events, sizes.customers))
+    base = throughput.baseline(settings, sizes.events)
+    _progress(f"baseline {base.per_s:.0f} events/s")
+    worker = WorkerProcess(settings, services.workdir / "worker-throughput.log").start()
+    try:
+        pipe = throughput.pipeline(worker, sizes.events)
+    finally:
+        worker.stop()
+    _progress(f"pipeline {pipe.per_s:.0f} events/s")
+    results |= {
+        "baseline_events_per_s": round(base.per_s),
+        "pipeline_events_per_s": round(pipe.per_s),
+        "ratio": round(pipe.per_s / base.per_s, 3),
+    }
+
+    settings = bench_settings(services, "latency")
+    ensure_topics(settings)
+    worker = WorkerProcess(settings, services.workdir / "worker-latency.log").start()
+    try:
+        lat = latency.measure(settings, sizes.latency_rate, sizes.latency_seconds)
+    finally:
+        worker.stop()
+    _progress(f"latency p50 {lat.p50_ms:.0f} ms, p99 {lat.p99_ms:.0f} ms")
+    results |= {
+        "e2e_rate_per_s": lat.rate,
+        "e2e_p50_ms": round(lat.p50_ms, 1),
+        "e2e_p99_ms": round(lat.p99_ms, 1),
+        "e2e_max_ms": round(lat.max_ms, 1),
+    }
+
+    big = scale.measure(services, sizes.scale_customers, sizes.due_at_once)
+    per_million = 1_000_000 / big.customers
+    results |= {
+        "pending_timers": big.customers + big.due,
+        "rss_mib": round(big.rss_mib),
+        "rss_idle_mib": round(big.rss_idle_mib),
+        "rss_mib_per_million_timers": round(big.rss_mib_per_million_timers),
+        "timers_due_at_once": big.due,
+        "timer_lateness_p50_s": round(big.fire_lateness_p50_s, 3),
+        "timer_lateness_p99_s": round(big.fire_lateness_p99_s, 3),
+        "command_lateness_p50_s": round(big.command_lateness_p50_s, 3),
+        "command_lateness_p99_s": round(big.command_lateness_p99_s, 3),
+        "command_lateness_max_s": round(big.command_lateness_max_s, 3),
+        "recovery_customers": big.customers,
+        "recovery_s": round(big.recovery_s, 1),
+        "recovery_s_per_million_customers": round(big.recovery_s * per_million, 1),
+        "restart_s_per_million_customers": round(big.restart_s * per_million, 1),
+    }
+    return results
+
+
+TABLE = (
+    ("baseline: aiokafka consume, dict update, produce", "baseline_events_per_s", "events/s"),
+    ("pipeline: the worker, shipped scenarios, realistic mix", "pipeline_events_per_s", "events/s"),
+    ("ratio pipeline / baseline", "ratio", ""),
+    ("end to end, zero-delay scenario, p50", "e2e_p50_ms", "ms"),
+    ("end to end, zero-delay scenario, p99", "e2e_p99_ms", "ms"),
+    ("pending timers", "pending_timers", ""),
+    ("worker resident memory with them", "rss_mib", "MiB"),
+    ("resident memory per million pending timers", "rss_mib_per_million_timers", "MiB"),
+    ("timers due at once", "timers_due_at_once", ""),
+    ("timer fire lateness p99", "timer_lateness_p99_s", "s"),
+    ("their commands' lateness p99", "command_lateness_p99_s", "s"),
+    ("recovery from the changelogs (new node)", "recovery_s", "s"),
+    ("recovery, per million customers", "recovery_s_per_million_customers", "s"),
+    ("restart on local RocksDB, per million customers", "restart_s_per_million_customers", "s"),
+)
+
+
+def table(results: dict[str, Any]) -> str:
+    width = max(len(label) for label, _, _ in TABLE)
+    return "\n".join(f"{label:<{width}}  {results[key]:>12}  {unit}" for label, key, unit in TABLE)
+
+
+def _load_catalog(redis_url: str) -> None:
+    client = Redis.from_url(redis_url)
+    try:
+        load_catalog_file(client, SHIPPED_SCENARIOS / "catalog.yaml")
+    finally:
+        client.close()
+
+
+def _progress(line: str) -> None:
+    print(f"# {line}", file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a few minutes")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+    with bench_services() as services:
+        results = {"mode": "quick" if args.quick else "full", **run(services, sizes)}
+    print(table(results))
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""What every benchmark part shares: the services, a fresh app per part, producing records,
+reading a topic's records with their broker timestamps, and process memory."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from streams.codecs import EVENT_RECORDS, AvroCodec
+from streams.demo import DemoEvent
+from streams.localstack.process import free_port
+from streams.localstack.services import kafka_service, redis_service
+from streams.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_SCENARIOS = ROOT / "scenarios"
+BENCH_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+
+
+@dataclass(frozen=True)
+class Services:
+    workdir: Path
+    bootstrap: str
+    redis_url: str
+
+
+@contextlib.contextmanager
+def bench_services() -> Iterator[Services]:
+    """A scratch folder, Kafka and Redis for one benchmark run (see ``kafka_service``:
+    ``REBOUND_BENCH_KAFKA_BOOTSTRAP`` / ``REBOUND_BENCH_REDIS_URL`` name your own)."""
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rebound-bench-")))
+        bootstrap = stack.enter_context(kafka_service(workdir / "kafka", "REBOUND_BENCH"))
+        redis_url = stack.enter_context(redis_service(workdir / "redis", "REBOUND_BENCH"))
+        yield Services(workdir, bootstrap, redis_url)
+
+
+def bench_settings(services: Services, part: str, **overrides: Any) -> Settings:
+    """Settings of a fresh app (its own group, tables and topics) for one benchmark part."""
+    run = f"{part}-{uuid.uuid4().hex[:6]}"
+    settings = Settings(
+        app_id=f"bench-{run}",
+        broker_url=f"kafka://{services.bootstrap}",
+        redis_url=services.redis_url,
+        topic_prefix=f"{run}.",
+        partitions=4,
+        store="rocksdb://",
+        data_dir=str(services.workdir / run),
+        web_host="127.0.0.1",
+        web_port=free_port(),
+        log_level="warning",
+        session_timeout_s=10.0,
+        scenarios_dir=str(SHIPPED_SCENARIOS),
+    )
+    return replace(settings, **overrides)
+
+
+def producer(settings: Settings, **options: Any) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        acks="all",
+        linger_ms=options.pop("linger_ms", 20),
+        batch_size=options.pop("batch_size", 256 * 1024),
+        **options,
+    )
+
+
+def produce_events(settings: Settings, events: Iterable[DemoEvent]) -> int:
+    """Encode and produce ``events`` to their topics; returns how many."""
+    codec = AvroCodec()
+    out = producer(settings)
+    count = 0
+    for event in events:
+        topic = settings.event_topics[event.kind]
+        value, headers = codec.encode(EVENT_RECORDS[event.kind], event.record, topic)
+        out.send(topic, key=event.key.encode(), value=value, headers=headers)
+        count += 1
+    out.flush()
+    out.close()
+    return count
+
+
+def read_topic(settings: Settings, topic: str, expected: int, timeout_s: float) -> list[Any]:
+    """Every record of ``topic`` (at least ``expected`` of them, or all there are once
+    ``timeout_s`` is over), with their timestamps."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False
+    )
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(settings.partitions)]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        records: list[Any] = []
+        deadline = time.monotonic() + timeout_s
+        while len(records) < expected and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500, max_records=50_000).values():
+                records += batch
+        return records
+    finally:
+        consumer.close()
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of process ``pid``, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values``, nearest rank."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]

@@ -1,0 +1,180 @@
+"""State at scale: a million customers with a pending timer each.
+
+1. The state of ``customers`` customers (an order and its delivery each, so one scenario
+   instance and one timer a week out) is computed with the engine and written to the
+   tables' changelogs, as a worker would have left it.
+2. Recovery: a worker starts on an empty data folder (a new node) and rebuilds its tables
+   from the changelogs; measured from its start until its heaps hold every timer.
+3. Memory: its resident memory then, against a worker of an empty app.
+4. Due at once: ``due`` more customers get a delivery dated a week before a time ``T``, so
+   their timers all fall due at ``T``. The fire lateness of each is the broker timestamp of
+   its record on the due-timers topic minus ``T``; the command lateness, that of its email.
+5. Restart: the worker stops and starts again on its own RocksDB files; measured until its
+   heaps are whole again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from kafka.partitioner import murmur2
+
+from benchmarks.common import (
+    BENCH_SCENARIOS,
+    Services,
+    bench_settings,
+    percentile,
+    produce_events,
+    producer,
+    read_topic,
+    rss_mib,
+)
+from streams.demo import COFFEE_MACHINE_LINE, DemoEvent, delivery_event, order_event
+from streams.engine import Engine, event_from_record
+from streams.localstack.worker import WorkerProcess
+from streams.scenarios import load_scenarios
+from streams.settings import Settings
+from streams.topics import ensure_topics
+from streams.topology import CUSTOMERS_TABLE, TIMERS_TABLE, changelog_topic, due_timers_topic
+from streams.worker.timers import pending_timers, timers_to_bytes
+
+WEEK = 7 * 86400
+
+
+@dataclass(frozen=True)
+class Scale:
+    customers: int
+    due: int
+    generate_s: float
+    recovery_s: float
+    rss_idle_mib: float
+    rss_mib: float
+    fire_lateness_p50_s: float
+    fire_lateness_p99_s: float
+    command_lateness_p50_s: float
+    command_lateness_p99_s: float
+    command_lateness_max_s: float
+    restart_s: float
+
+    @property
+    def rss_mib_per_million_timers(self) -> float:
+        return (self.rss_mib - self.rss_idle_mib) * 1_000_000 / self.customers
+
+
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives ``key``: the event's, so the state's."""
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def coffee(customer: str, delivered_ms: int) -> list[DemoEvent]:
+    return [
+        order_event(customer, "o1", delivered_ms - 86_400_000, [COFFEE_MACHINE_LINE]),
+        delivery_event(customer, "o1", delivered_ms),
+    ]
+
+
+def write_changelogs(settings: Settings, customers: int) -> None:
+    """The tables' changelogs for ``customers`` customers whose timers fall due in a week."""
+    engine = Engine(load_scenarios(Path(settings.scenarios_dir)))
+    out = producer(settings, linger_ms=50, batch_size=1024 * 1024, compression_type=None)
+    states, timers = (
+        changelog_topic(settings, CUSTOMERS_TABLE),
+        changelog_topic(settings, TIMERS_TABLE),
+    )
+    now = time.time()
+    for i in range(customers):
+        customer = f"s{i:08d}"
+        key = customer.encode()
+        order, delivery = (
+            event_from_record(demo.kind, demo.record, key)
+            for demo in coffee(customer, int(now * 1000))
+        )
+        state, _ = engine.decide(engine.decide(None, order, now)[0], delivery, now)
+        partition = partition_of(key, settings.partitions)
+        out.send(states, key=key, value=state.to_json(), partition=partition)
+        pending = pending_timers(state)
+        out.send(timers, key=key, value=timers_to_bytes(partition, pending), partition=partition)
+    out.flush()
+    out.close()
+
+
+def idle_rss(services: Services) -> float:
+    """Resident memory of a worker with empty tables, after its start."""
+    settings = bench_settings(services, "idle", scenarios_dir=str(BENCH_SCENARIOS))
+    ensure_topics(settings)
+    worker = WorkerProcess(settings, services.workdir / "worker-idle.log").start()
+    try:
+        time.sleep(3)
+        return rss_mib(worker.pid)
+    finally:
+        worker.stop()
+
+
+def measure(services: Services, customers: int, due: int) -> Scale:
+    rss_idle = idle_rss(services)
+    settings = bench_settings(services, "scale", scenarios_dir=str(BENCH_SCENARIOS))
+    ensure_topics(settings)
+    began = time.monotonic()
+    write_changelogs(settings, customers)
+    generate_s = time.monotonic() - began
+
+    def pending() -> float:
+        return worker.metric("rebound_timers_pending")
+
+    worker = WorkerProcess(settings, services.workdir / "worker-scale.log")
+    began = time.monotonic()
+    worker.start(timeout_s=max(120.0, customers / 1000))
+    worker.wait_for(
+        lambda: pending() >= customers, max(120.0, customers / 1000), "every timer in the heaps"
+    )
+    recovery_s = time.monotonic() - began
+    time.sleep(2)
+    rss = rss_mib(worker.pid)
+
+    # Due at once: enough margin for the worker to take in 2 * due events first.
+    due_at = time.time() + max(30.0, 2 * due / 1000)
+    delivered_ms = int((due_at - WEEK) * 1000)
+    produce_events(
+        settings,
+        (event for i in range(due) for event in coffee(f"d{i:08d}", delivered_ms)),
+    )
+    worker.wait_for(lambda: pending() >= customers + due, max(60.0, due / 100), "due timers")
+    if time.time() > due_at:
+        raise RuntimeError("the due timers entered the heaps after their due time: more margin")
+    fired = read_topic(settings, due_timers_topic(settings), due, due_at - time.time() + 300)
+    fire_lateness = [r.timestamp / 1000 - orjson.loads(r.value)["due_at"] for r in fired]
+    commands = read_topic(settings, settings.command_topics["email"], due, 300)
+    command_lateness = [r.timestamp / 1000 - due_at for r in commands]
+    if len(commands) < due:
+        raise RuntimeError(f"{len(commands)} of {due} due timers sent their email")
+
+    worker.stop()
+    restarted = WorkerProcess(settings, services.workdir / "worker-scale-restart.log")
+    began = time.monotonic()
+    try:
+        restarted.start(timeout_s=max(120.0, customers / 1000))
+        restarted.wait_for(
+            lambda: restarted.metric("rebound_timers_pending") >= customers,
+            max(120.0, customers / 1000),
+            "every timer back in the heaps",
+        )
+        restart_s = time.monotonic() - began
+    finally:
+        restarted.stop()
+    return Scale(
+        customers,
+        due,
+        generate_s,
+        recovery_s,
+        rss_idle,
+        rss,
+        percentile(fire_lateness, 0.5),
+        percentile(fire_lateness, 0.99),
+        percentile(command_lateness, 0.5),
+        percentile(command_lateness, 0.99),
+        max(command_lateness),
+        restart_s,
+    )
