@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from redis import Redis
@@ -88,6 +88,7 @@ def run(services: Services, sizes: Sizes) -> dict[str, Any]:
         "rss_mib": round(big.rss_mib),
         "rss_idle_mib": round(big.rss_idle_mib),
         "rss_mib_per_million_timers": round(big.rss_mib_per_million_timers),
+        "rss_after_due_mib": round(big.rss_after_due_mib),
         "timers_due_at_once": big.due,
         "timer_lateness_p50_s": round(big.fire_lateness_p50_s, 3),
         "timer_lateness_p99_s": round(big.fire_lateness_p99_s, 3),
@@ -112,6 +113,7 @@ TABLE = (
     ("worker resident memory with them", "rss_mib", "MiB"),
     ("resident memory per million pending timers", "rss_mib_per_million_timers", "MiB"),
     ("timers due at once", "timers_due_at_once", ""),
+    ("resident memory once their commands are out", "rss_after_due_mib", "MiB"),
     ("timer fire lateness p99", "timer_lateness_p99_s", "s"),
     ("their commands' lateness p99", "command_lateness_p99_s", "s"),
     ("recovery from the changelogs (new node)", "recovery_s", "s"),
@@ -140,8 +142,17 @@ def _progress(line: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a few minutes")
+    parser.add_argument("--events", type=int, help="events of the throughput mix")
+    parser.add_argument("--scale-customers", type=int, help="customers with a pending timer")
+    parser.add_argument("--due-at-once", type=int, help="timers that fall due at once")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
+    sizes = replace(
+        sizes,
+        events=args.events or sizes.events,
+        scale_customers=args.scale_customers or sizes.scale_customers,
+        due_at_once=args.due_at_once or sizes.due_at_once,
+    )
     with bench_services() as services:
         results = {"mode": "quick" if args.quick else "full", **run(services, sizes)}
     print(table(results))

@@ -58,6 +58,8 @@ class Scale:
     command_lateness_p99_s: float
     command_lateness_max_s: float
     restart_s: float
+    rss_after_due_mib: float
+    """After the due timers' commands are out: what handling them left."""
 
     @property
     def rss_mib_per_million_timers(self) -> float:
@@ -150,6 +152,7 @@ def measure(services: Services, customers: int, due: int) -> Scale:
     command_lateness = [r.timestamp / 1000 - due_at for r in commands]
     if len(commands) < due:
         raise RuntimeError(f"{len(commands)} of {due} due timers sent their email")
+    rss_after_due = rss_mib(worker.pid)
 
     worker.stop()
     restarted = WorkerProcess(settings, services.workdir / "worker-scale-restart.log")
@@ -177,4 +180,5 @@ def measure(services: Services, customers: int, due: int) -> Scale:
         percentile(command_lateness, 0.99),
         max(command_lateness),
         restart_s,
+        rss_after_due,
     )

@@ -8,6 +8,7 @@ resolve the customer id themselves.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,7 @@ from streams.engine.effects import SendCommand
 from streams.metrics import Metrics
 from streams.worker.catalog import Catalog, Product
 from streams.worker.ledger import Ledger
+from streams.worker.producer import DirectProducer
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +59,14 @@ def command_record(command: SendCommand, products: list[Product]) -> dict[str, A
 class CommandPublisher:
     def __init__(
         self,
-        topics: dict[str, Any],
+        producer: DirectProducer,
         topic_names: dict[str, str],
         codec: AvroCodec,
         catalog: Catalog,
         ledger: Ledger,
         metrics: Metrics,
     ) -> None:
-        self._topics = topics
+        self._producer = producer
         self._names = topic_names
         self._codec = codec
         self._catalog = catalog
@@ -85,11 +87,12 @@ class CommandPublisher:
             value, headers = self._codec.encode(
                 SEND_COMMAND, command_record(command, products), self._names[command.channel]
             )
-            self._topics[command.channel].send_soon(
-                key=command.customer_id.encode(),
-                value=value,
-                headers=headers,
-                callback=lambda _, command=command: self._acknowledged(command),
+            await self._producer.send(
+                self._names[command.channel],
+                command.customer_id.encode(),
+                value,
+                headers,
+                functools.partial(self._acknowledged, command),
             )
 
     def _acknowledged(self, command: SendCommand) -> None:

@@ -36,6 +36,8 @@ class Table(Protocol):
 
     def put(self, partition: int, key: bytes, value: bytes | None) -> None: ...
 
+    async def flush(self) -> None: ...
+
 
 class Publisher(Protocol):
     async def publish_many(self, commands: Sequence[SendCommand]) -> None: ...
@@ -116,6 +118,8 @@ class Processor:
         for customer in customers.values():
             if customer.touched:
                 self._store(customer)
+        await self._customers.flush()
+        await self._timers.flush()
         if commands:
             await self._publisher.publish_many(commands)
         for kind, count in handled.items():

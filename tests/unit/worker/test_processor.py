@@ -51,6 +51,7 @@ class MemoryTable:
     def __init__(self, log: list[str], name: str) -> None:
         self.data: dict[bytes, bytes] = {}
         self.changelog: list[tuple[int, bytes, bytes | None]] = []
+        self._unsent: list[tuple[int, bytes, bytes | None]] = []
         self._log, self._name = log, name
 
     def get(self, partition: int, key: bytes) -> bytes | None:
@@ -61,8 +62,12 @@ class MemoryTable:
             self.data.pop(key, None)
         else:
             self.data[key] = value
-        self.changelog.append((partition, key, value))
-        self._log.append(f"{self._name} {key.decode()}")
+        self._unsent.append((partition, key, value))
+
+    async def flush(self) -> None:
+        self.changelog += self._unsent
+        self._log += [f"{self._name} {key.decode()}" for _, key, _ in self._unsent]
+        self._unsent = []
 
 
 class RecordingPublisher:
