@@ -66,10 +66,10 @@ def create_app(
         Ledger(redis, metrics, settings.ledger_ttl_s),
         metrics,
     )
-    due_topic = _raw_topic(app, due_timers_topic(settings), settings=settings)
+    due_topic_name = due_timers_topic(settings)
     dead_letter_topic = _raw_topic(app, settings.dead_letter_topic, settings=settings)
     kinds_by_topic = {topic: kind for kind, topic in settings.event_topics.items()}
-    kinds_by_topic[due_topic.get_topic_name()] = "timer"
+    kinds_by_topic[due_topic_name] = "timer"
     intake = Intake(kinds_by_topic, codec, DeadLetters(dead_letter_topic, metrics))
     processor = Processor(engine, intake, customers, timers, wheel, publisher, metrics)
 
@@ -97,8 +97,6 @@ def create_app(
             finally:
                 consumer.batch_done(batch, handled)
                 metrics.batch_size.observe(len(batch.records))
-
-    due_topic_name = due_topic.get_topic_name()
 
     @timers.table.on_recover  # type: ignore[untyped-decorator]
     async def rebuild_timer_heaps() -> None:

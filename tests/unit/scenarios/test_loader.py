@@ -88,26 +88,28 @@ def test_the_same_version_twice_is_rejected(tmp_path: Path) -> None:
         load_scenarios(tmp_path)
 
 
-def test_customer_state_survives_a_round_trip_through_its_dict() -> None:
-    sim = Simulation()
-    sim.order("o1", COFFEE_MACHINE)
-    sim.delivery("o1")
-    sim.advance(4 * DAY)
-    assert sim.state is not None
-    assert CustomerState.from_dict(sim.state.to_dict()) == sim.state
-    assert CustomerState.from_json(sim.state.to_json()) == sim.state
-
-
-def test_the_hand_written_to_dict_is_what_asdict_gives() -> None:
+def coffee_machine_state() -> CustomerState:
+    """A state with an order, an instance past its first step and an early delivery."""
     sim = Simulation()
     sim.order("o1", COFFEE_MACHINE)
     sim.delivery("o1")
     sim.advance(4 * DAY)
     assert sim.state is not None
     sim.state.early_deliveries["o9"] = ["e9", T0]
-    assert sim.state.to_dict() == dataclasses.asdict(sim.state)
-    copy = sim.state.to_dict()
+    return sim.state
+
+
+def test_customer_state_survives_a_round_trip_through_its_dict() -> None:
+    state = coffee_machine_state()
+    assert CustomerState.from_dict(state.to_dict()) == state
+    assert CustomerState.from_json(state.to_json()) == state
+
+
+def test_the_hand_written_to_dict_is_what_asdict_gives() -> None:
+    state = coffee_machine_state()
+    assert state.to_dict() == dataclasses.asdict(state)
+    copy = state.to_dict()
     copy["early_deliveries"]["o9"].append("x")
     next(iter(copy["instances"].values()))["opened"].append("x")
-    assert sim.state.early_deliveries["o9"] == ["e9", T0]  # a copy, not a view
-    assert "x" not in next(iter(sim.state.instances.values())).opened
+    assert state.early_deliveries["o9"] == ["e9", T0]  # a copy, not a view
+    assert "x" not in next(iter(state.instances.values())).opened
