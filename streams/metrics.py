@@ -106,7 +106,9 @@ def create_metrics(registry: CollectorRegistry | None = None, version: str = "")
             registry=registry,
         ),
         timers_fired=Counter(
-            "rebound_timers_fired", "Due timers fed back into the stream.", registry=registry
+            "rebound_timers_fired",
+            "Due timers fed back into the stream (stale ones too: the engine ignores those).",
+            registry=registry,
         ),
         timers_pending=Gauge(
             "rebound_timers_pending",
