@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from streams.codecs import EVENT_RECORDS, AvroCodec
 from streams.demo import DemoEvent
@@ -86,26 +85,6 @@ def produce_events(settings: Settings, events: Iterable[DemoEvent]) -> int:
     out.flush()
     out.close()
     return count
-
-
-def read_topic(settings: Settings, topic: str, expected: int, timeout_s: float) -> list[Any]:
-    """Every record of ``topic`` (at least ``expected`` of them, or all there are once
-    ``timeout_s`` is over), with their timestamps."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False
-    )
-    try:
-        partitions = [TopicPartition(topic, p) for p in range(settings.partitions)]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        records: list[Any] = []
-        deadline = time.monotonic() + timeout_s
-        while len(records) < expected and time.monotonic() < deadline:
-            for batch in consumer.poll(timeout_ms=500, max_records=50_000).values():
-                records += batch
-        return records
-    finally:
-        consumer.close()
 
 
 def rss_mib(pid: int) -> float:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from benchmarks.common import percentile, producer, read_topic
+from benchmarks.common import percentile, producer
 from streams.codecs import EVENT_RECORDS, SEND_COMMAND, AvroCodec
 from streams.demo import order_event
+from streams.localstack.command_reader import read_topic
 from streams.settings import Settings
 
 BIKE = {

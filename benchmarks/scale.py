@@ -29,11 +29,11 @@ from benchmarks.common import (
     percentile,
     produce_events,
     producer,
-    read_topic,
     rss_mib,
 )
 from streams.demo import COFFEE_MACHINE_LINE, DemoEvent, delivery_event, order_event
 from streams.engine import Engine, event_from_record
+from streams.localstack.command_reader import read_topic
 from streams.localstack.worker import WorkerProcess
 from streams.scenarios import load_scenarios
 from streams.settings import Settings

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from benchmarks.common import SHIPPED_SCENARIOS
-from streams.demo import DemoEvent, click_event, demo_events, open_event
+from streams.demo import DemoEvent, click_event, demo_events, open_event, random_event_id
 from streams.engine import CustomerState, Engine, event_from_record
 from streams.engine.effects import SendCommand
 from streams.localstack.worker import WorkerProcess
@@ -49,9 +48,6 @@ def realistic_mix(events: int, customers: int, seed: int = 1) -> Iterator[DemoEv
     states: dict[str, CustomerState] = {}
     produced = 0
 
-    def event_id() -> str:
-        return str(uuid.UUID(int=rng.getrandbits(128)))
-
     for demo in demo_events(customers=customers, seed=seed):
         when = demo.record["occurred_at"]
         event = event_from_record(demo.kind, demo.record, demo.key.encode())
@@ -63,13 +59,20 @@ def realistic_mix(events: int, customers: int, seed: int = 1) -> Iterator[DemoEv
             if isinstance(effect, SendCommand) and rng.random() < 0.6
         ]
         if rng.random() < 0.45:  # a message sent before the run
-            follow_ups.append((str(uuid.UUID(int=rng.getrandbits(128))), "email"))
+            follow_ups.append((random_event_id(rng), "email"))
         batch = [demo]
         for command_id, channel in follow_ups:
-            batch.append(open_event(demo.key, command_id, channel, when + 1, event_id()))
+            batch.append(open_event(demo.key, command_id, channel, when + 1, random_event_id(rng)))
             if rng.random() < 0.4:
                 batch.append(
-                    click_event(demo.key, command_id, channel, when + 2, event_id(), "HELMET-URBAN")
+                    click_event(
+                        demo.key,
+                        command_id,
+                        channel,
+                        when + 2,
+                        random_event_id(rng),
+                        "HELMET-URBAN",
+                    )
                 )
         for item in batch:
             yield item

@@ -148,13 +148,14 @@ def demo_events(
             [line],
             ORDER_CHANNELS.get(category, "web"),
             subscription,
-            event_id=_event_id(rng),
+            event_id=random_event_id(rng),
         )
         if category != "bike":  # bikes leave the store with the customer
-            yield delivery_event(customer, order_id, now_ms + 1, event_id=_event_id(rng))
+            yield delivery_event(customer, order_id, now_ms + 1, event_id=random_event_id(rng))
 
 
-def _event_id(rng: random.Random) -> str:
+def random_event_id(rng: random.Random) -> str:
+    """A UUID from ``rng``: repeatable ids for demo and benchmark events."""
     return str(uuid.UUID(int=rng.getrandbits(128)))
 
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 
 from streams.codecs import SEND_COMMAND, AvroCodec
 from streams.localstack.exceptions import LocalStackError
@@ -64,3 +64,23 @@ def describe(command: dict[str, Any]) -> str:
         f"{command['scenario_id']}/{command['step_id']} "
         f"({command['personalisation'].get('product_name', '')}): {products}"
     )
+
+
+def read_topic(settings: Settings, topic: str, expected: int, timeout_s: float = 30) -> list[Any]:
+    """Every record of ``topic`` from its start (at least ``expected`` of them, or all there
+    are once ``timeout_s`` is over), with their timestamps and headers."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False
+    )
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        records: list[Any] = []
+        deadline = time.monotonic() + timeout_s
+        while len(records) < expected and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500, max_records=50_000).values():
+                records += batch
+        return records
+    finally:
+        consumer.close()

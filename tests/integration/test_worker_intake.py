@@ -13,11 +13,11 @@ from streams.demo import (
     delivery_event,
     order_event,
 )
+from streams.localstack.command_reader import read_topic
 from streams.localstack.worker import WorkerProcess
 from streams.settings import Settings
 from streams.topics import ensure_topics
 from streams.worker import dead_letter
-from tests.integration.kafka_io import read_topic
 
 WHEN = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
