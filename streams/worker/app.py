@@ -88,7 +88,8 @@ def create_app(
         async for batch in stream:
             consumer: BatchingConsumer = app.consumer  # type: ignore[assignment]
             if not consumer.batch_begin(batch):
-                continue  # fetched before a rebalance: read again after the seek
+                await consumer.read_again(batch)  # fetched before a rebalance
+                continue
             handled = False
             try:
                 async with turns:

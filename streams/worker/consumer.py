@@ -104,6 +104,15 @@ class BatchingConsumer(RebalanceSafeConsumer):
         self._all_done.clear()
         return True
 
+    async def read_again(self, batch: RecordBatch) -> None:
+        """Seek the partitions of a batch that ``batch_begin`` dropped back to its first
+        offsets: the consumer's position is already past them, and a batch fetched in one
+        generation may reach the agent after the seek that ended the next rebalance."""
+        assigned = self.assignment()
+        for tp, (first, _) in batch.offsets.items():
+            if tp in assigned:
+                await self.seek(tp, first)
+
     def batch_done(self, batch: RecordBatch, handled: bool = True) -> bool:
         """Acknowledge every offset of a handled ``batch`` (unless the generation changed).
 
