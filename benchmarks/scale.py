@@ -2,9 +2,9 @@
 
 1. The state of ``customers`` customers (an order and its delivery each, so one scenario
    instance and one timer a week out) is computed with the engine and written to the
-   tables' changelogs, as a worker would have left it.
-2. Recovery: a worker starts on an empty data folder (a new node) and rebuilds its tables
-   from the changelogs; measured from its start until its heaps hold every timer.
+   customers table's changelog, as a worker would have left it.
+2. Recovery: a worker starts on an empty data folder (a new node) and rebuilds its table
+   from the changelog; measured from its start until its heaps hold every timer.
 3. Memory: its resident memory then, against a worker of an empty app.
 4. Due at once: ``due`` more customers get a delivery dated a week before a time ``T``, so
    their timers all fall due at ``T``. The fire lateness of each is the broker timestamp of
@@ -38,8 +38,8 @@ from streams.localstack.worker import WorkerProcess
 from streams.scenarios import load_scenarios
 from streams.settings import Settings
 from streams.topics import ensure_topics
-from streams.topology import CUSTOMERS_TABLE, TIMERS_TABLE, changelog_topic, due_timers_topic
-from streams.worker.timers import pending_timers, timers_to_bytes
+from streams.topology import CUSTOMERS_TABLE, changelog_topic, due_timers_topic
+from streams.worker.stored import pack
 
 WEEK = 7 * 86400
 
@@ -79,13 +79,11 @@ def coffee(customer: str, delivered_ms: int) -> list[DemoEvent]:
 
 
 def write_changelogs(settings: Settings, customers: int) -> None:
-    """The tables' changelogs for ``customers`` customers whose timers fall due in a week."""
+    """The customers table's changelog for ``customers`` customers whose timers fall due in
+    a week."""
     engine = Engine(load_scenarios(Path(settings.scenarios_dir)))
     out = producer(settings, linger_ms=50, batch_size=1024 * 1024, compression_type=None)
-    states, timers = (
-        changelog_topic(settings, CUSTOMERS_TABLE),
-        changelog_topic(settings, TIMERS_TABLE),
-    )
+    states = changelog_topic(settings, CUSTOMERS_TABLE)
     now = time.time()
     for i in range(customers):
         customer = f"s{i:08d}"
@@ -96,9 +94,7 @@ def write_changelogs(settings: Settings, customers: int) -> None:
         )
         state, _ = engine.decide(engine.decide(None, order, now)[0], delivery, now)
         partition = partition_of(key, settings.partitions)
-        out.send(states, key=key, value=state.to_json(), partition=partition)
-        pending = pending_timers(state)
-        out.send(timers, key=key, value=timers_to_bytes(partition, pending), partition=partition)
+        out.send(states, key=key, value=pack(partition, state)[0], partition=partition)
     out.flush()
     out.close()
 

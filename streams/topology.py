@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from streams.settings import Settings
 
 CUSTOMERS_TABLE = "customers"
-TIMERS_TABLE = "timers"
 DUE_TIMERS_TOPIC = "timers-due"
 
 
@@ -50,8 +49,11 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     specs += [spec(name, f"{ch} send commands") for ch, name in settings.command_topics.items()]
     specs.append(spec(settings.dead_letter_topic, "dead letters", **{"retention.ms": "1209600000"}))
     specs.append(spec(due_timers_topic(settings), "due timers (internal)"))
-    specs += [
-        spec(changelog_topic(settings, table), f"{table} table changelog (internal)", **compact)
-        for table in (CUSTOMERS_TABLE, TIMERS_TABLE)
-    ]
+    specs.append(
+        spec(
+            changelog_topic(settings, CUSTOMERS_TABLE),
+            "customers table changelog: states and their timers (internal)",
+            **compact,
+        )
+    )
     return specs

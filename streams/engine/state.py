@@ -90,7 +90,7 @@ class CustomerState:
         return orjson.dumps(self)
 
     @classmethod
-    def from_json(cls, payload: bytes) -> CustomerState:
+    def from_json(cls, payload: bytes | memoryview) -> CustomerState:
         return cls.from_dict(orjson.loads(payload))
 
     @classmethod

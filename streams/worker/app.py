@@ -18,7 +18,7 @@ from streams.kafka_admin import ssl_context
 from streams.metrics import Metrics, create_metrics, init_scenario_labels
 from streams.scenarios import load_scenarios
 from streams.settings import Settings
-from streams.topology import CUSTOMERS_TABLE, TIMERS_TABLE, due_timers_topic
+from streams.topology import CUSTOMERS_TABLE, due_timers_topic
 from streams.worker.catalog import Catalog
 from streams.worker.commands import CommandPublisher
 from streams.worker.consumer import BatchingConsumer, BatchRoute
@@ -56,7 +56,6 @@ def create_app(
     redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     producer = DirectProducer(app)
     customers = PartitionedTable(_table(app, CUSTOMERS_TABLE, settings), producer)
-    timers = PartitionedTable(_table(app, TIMERS_TABLE, settings), producer)
     wheel = TimerWheel()
     publisher = CommandPublisher(
         producer,
@@ -71,7 +70,7 @@ def create_app(
     kinds_by_topic = {topic: kind for kind, topic in settings.event_topics.items()}
     kinds_by_topic[due_topic_name] = "timer"
     intake = Intake(kinds_by_topic, codec, DeadLetters(dead_letter_topic, metrics))
-    processor = Processor(engine, intake, customers, timers, wheel, publisher, metrics)
+    processor = Processor(engine, intake, customers, wheel, publisher, metrics)
 
     # The intake topics come by batch (see streams.worker.consumer): the consumer puts each
     # fetch on this channel, and the intake agent handles it as a whole.
@@ -99,10 +98,10 @@ def create_app(
                 consumer.batch_done(batch, handled)
                 metrics.batch_size.observe(len(batch.records))
 
-    @timers.table.on_recover  # type: ignore[untyped-decorator]
+    @customers.table.on_recover  # type: ignore[untyped-decorator]
     async def rebuild_timer_heaps() -> None:
         owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == due_topic_name}
-        wheel.rebuild(owned, timers.items())
+        wheel.rebuild(owned, customers.items())
         metrics.timers_pending.set(len(wheel))
         log.info("timer heaps rebuilt for partitions %s: %d timers", sorted(owned), len(wheel))
 
@@ -130,7 +129,7 @@ async def _fire_due(
 
     A timer rescheduled or cancelled since it entered the heap is published too: its
     version no longer matches, so the engine makes its fire a no-op. Checking it against
-    the ``timers`` table here instead cost a table read per timer, which made a hundred
+    the ``customers`` table here instead cost a table read per timer, which made a hundred
     thousand due at once seconds late.
     """
     if not wheel.ready:

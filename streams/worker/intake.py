@@ -2,8 +2,8 @@
 validated here.
 
 Records arrive as bytes, so a record that is not Avro never raises inside Faust; this module
-decodes it, and anything it cannot decode or validate goes to the dead-letter topic (the
-processor sends there what it cannot handle) while the stream goes on.
+decodes it; what it cannot decode or validate is ``Rejected``, and the processor sends it to
+the dead-letter topic (with what it cannot handle) while the stream goes on.
 """
 
 from __future__ import annotations
@@ -18,6 +18,16 @@ from streams.worker.dead_letter import DeadLetters
 from streams.worker.timers import timer_from_bytes
 
 log = logging.getLogger(__name__)
+
+
+class Rejected(Exception):
+    """A record that is not a valid input; it goes to the dead-letter topic."""
+
+    def __init__(self, stage: str, error: BaseException) -> None:
+        super().__init__(stage, error)
+        self.stage = stage
+        """decode or validate."""
+        self.error = error
 
 
 class Intake:
@@ -37,25 +47,22 @@ class Intake:
         """order, delivery, open, click, timer (a due timer), or unknown."""
         return self._kinds.get(record.topic, "unknown")
 
-    async def parse(self, record: Any) -> Input | None:
-        """The input in ``record``, or None once it has been sent to the dead-letter topic."""
+    def parse(self, record: Any) -> Input:
+        """The input in ``record``; ``Rejected`` says why there is none."""
         kind = self.kind(record)
         if kind == "timer":
             try:
                 return timer_from_bytes(record.value)
             except (ValueError, KeyError, TypeError) as exc:
-                await self.dead_letter(record, "decode", exc)
-                return None
+                raise Rejected("decode", exc) from exc
         try:
             decoded = self._codec.decode(EVENT_RECORDS[kind], record.value, record.headers)
         except (DecodeError, KeyError) as exc:
-            await self.dead_letter(record, "decode", exc)
-            return None
+            raise Rejected("decode", exc) from exc
         try:
             return event_from_record(kind, decoded, record.key)
         except (InvalidEvent, KeyError, TypeError) as exc:
-            await self.dead_letter(record, "validate", exc)
-            return None
+            raise Rejected("validate", exc) from exc
 
     async def dead_letter(self, record: Any, stage: str, error: BaseException) -> None:
         await self._dead_letters.publish(record, self.kind(record), stage, error)

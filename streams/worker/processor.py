@@ -1,9 +1,9 @@
 """A batch of records through the engine: load each customer's state, decide, store, act.
 
 Inputs are handled in the batch's order, so one customer's events keep their partition's
-order. Each customer touched is loaded once per batch and written once at its end: the
-state to the ``customers`` table, its pending timers to the ``timers`` table, each with one
-changelog record. Commands go out after the states, and the batch's offsets are
+order. Each customer touched is loaded once per batch and written once at its end, state
+and pending timers in one record of the ``customers`` table (``streams.worker.stored``),
+hence one changelog record. Commands go out after the states, and the batch's offsets are
 acknowledged only after both are in the producer's buffer; Faust flushes the producer
 before it commits offsets.
 """
@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from streams.engine import CustomerState, Engine, TimerFired
+from streams.engine import Engine, Input, TimerFired
 from streams.engine.effects import (
     Effect,
     ExitInstance,
@@ -25,8 +25,9 @@ from streams.engine.effects import (
     StartInstance,
 )
 from streams.metrics import Metrics
-from streams.worker.intake import Intake
-from streams.worker.timers import TimerWheel, pending_timers, timers_from_bytes, timers_to_bytes
+from streams.worker.intake import Intake, Rejected
+from streams.worker.stored import Pending, pack, pending_timers, unpack_state
+from streams.worker.timers import TimerWheel
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +47,27 @@ class Publisher(Protocol):
 class _Customer:
     """A customer's state while a batch is handled."""
 
-    __slots__ = ("key", "partition", "snapshot", "state", "stored", "touched")
+    __slots__ = ("inputs", "key", "partition", "pending", "state", "stored")
 
     def __init__(self, key: bytes, partition: int, stored: bytes | None) -> None:
         self.key = key
         self.partition = partition
         self.stored = stored
         """The bytes in the table before this batch."""
-        self.snapshot = stored
-        """The state before the input being decided, to go back to if deciding fails."""
-        self.state = CustomerState.from_json(stored) if stored is not None else None
-        self.touched = False
-        """Decided at least once; the snapshot is then stale until refreshed."""
+        self.state = unpack_state(stored) if stored is not None else None
+        self.pending: Pending = pending_timers(self.state) if self.state is not None else {}
+        """The pending timers before this batch."""
+        self.inputs: list[Input] = []
+        """The inputs decided so far in this batch."""
+
+    def roll_back(self, engine: Engine, now: float) -> None:
+        """Back to the state after ``inputs``, dropping what a failed decision changed: the
+        stored state with those inputs decided again (the engine is deterministic), rather
+        than a copy of the state taken before each decision."""
+        state = unpack_state(self.stored) if self.stored is not None else None
+        for done in self.inputs:
+            state, _ = engine.decide(state, done, now)
+        self.state = state
 
 
 class Processor:
@@ -66,7 +76,6 @@ class Processor:
         engine: Engine,
         intake: Intake,
         customers: Table,
-        timers: Table,
         wheel: TimerWheel,
         publisher: Publisher,
         metrics: Metrics,
@@ -75,7 +84,6 @@ class Processor:
         self._engine = engine
         self._intake = intake
         self._customers = customers
-        self._timers = timers
         self._wheel = wheel
         self._publisher = publisher
         self._metrics = metrics
@@ -86,65 +94,61 @@ class Processor:
         customers: dict[bytes, _Customer] = {}
         commands: list[SendCommand] = []
         handled: Counter[str] = Counter()
+        lateness: list[float] = []
         now = self._clock()
+        parse, decide = self._intake.parse, self._engine.decide
         for record in records:
-            event = await self._intake.parse(record)
-            if event is None:
+            try:
+                event = parse(record)
+            except Rejected as rejected:
+                await self._intake.dead_letter(record, rejected.stage, rejected.error)
                 continue
             key = event.customer_id.encode()
             customer = customers.get(key)
             if customer is None:
                 stored = self._customers.get(record.partition, key)
                 customer = customers[key] = _Customer(key, record.partition, stored)
-            elif customer.touched:
-                customer.snapshot = customer.state.to_json() if customer.state else None
             try:
-                customer.state, effects = self._engine.decide(customer.state, event, now)
+                customer.state, effects = decide(customer.state, event, now)
             # Principle 5: the record is kept in the dead-letter topic, the stream goes on.
             except Exception as exc:
                 log.exception(
                     "deciding on %s[%s]@%s failed", record.topic, record.partition, record.offset
                 )
-                snapshot = customer.snapshot
-                customer.state = CustomerState.from_json(snapshot) if snapshot else None
+                customer.roll_back(self._engine, now)
                 await self._intake.dead_letter(record, "handle", exc)
                 continue
-            customer.touched = True
-            if isinstance(event, TimerFired):
-                self._metrics.timer_lateness.observe(max(0.0, now - event.due_at))
+            customer.inputs.append(event)
+            if type(event) is TimerFired:
+                lateness.append(max(0.0, now - event.due_at))
             else:
                 handled[event.kind] += 1
-            self._apply(effects, commands)
+            if effects:
+                self._apply(effects, commands)
         for customer in customers.values():
-            if customer.touched:
+            if customer.inputs:
                 self._store(customer)
         await self._customers.flush()
-        await self._timers.flush()
         if commands:
             await self._publisher.publish_many(commands)
         for kind, count in handled.items():
             self._metrics.events.labels(kind).inc(count)
+        for seconds in lateness:
+            self._metrics.timer_lateness.observe(seconds)
 
     def _store(self, customer: _Customer) -> None:
         state = customer.state
-        if state is None:
-            return
-        value = None if state.is_empty() else state.to_json()
+        pending: Pending = {}
+        if state is None or state.is_empty():
+            value = None
+        else:
+            value, pending = pack(customer.partition, state)
         if value != customer.stored:
             self._customers.put(customer.partition, customer.key, value)
-        self._sync_timers(customer.key, state, customer.partition)
-
-    def _sync_timers(self, key: bytes, state: CustomerState, partition: int) -> None:
-        # The timers table follows the state (the ScheduleTimer and CancelTimer effects say
-        # the same thing), so a timer lost between the two changelogs heals at the
-        # customer's next input.
-        pending = pending_timers(state)
-        stored = self._timers.get(partition, key)
-        old = timers_from_bytes(stored) if stored is not None else {}
-        if old == pending:
-            return
-        self._timers.put(partition, key, timers_to_bytes(partition, pending) if pending else None)
-        self._wheel.add(partition, key, {i: t for i, t in pending.items() if old.get(i) != t})
+        if pending != customer.pending:
+            before = customer.pending
+            changed = {i: t for i, t in pending.items() if before.get(i) != t}
+            self._wheel.add(customer.partition, customer.key, changed)
 
     def _apply(self, effects: list[Effect], commands: list[SendCommand]) -> None:
         metrics = self._metrics

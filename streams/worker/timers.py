@@ -1,11 +1,11 @@
 """Durable timers, the worker's side (DESIGN.md, principle 3).
 
-The truth is the ``timers`` table (changelog-backed), keyed by customer:
-``{"p": partition, "t": {instance_id: [due_at, version]}}`` as JSON bytes. ``TimerWheel``
-keeps a heap per actively owned partition, rebuilt from that table after recovery and dropped
-on revocation. A due timer is published to the internal due-timers topic, on its customer's
-partition, and comes back into the stream as a ``TimerFired`` input; its version makes a
-stale or repeated fire a no-op.
+The truth is the first line of each customer's record in the ``customers`` table
+(changelog-backed; see ``streams.worker.stored``). ``TimerWheel`` keeps a heap per actively
+owned partition, rebuilt from that table after recovery and dropped on revocation. A due
+timer is published to the internal due-timers topic, on its customer's partition, and comes
+back into the stream as a ``TimerFired`` input; its version makes a stale or repeated fire a
+no-op.
 """
 
 from __future__ import annotations
@@ -16,30 +16,7 @@ from collections.abc import Iterable, Mapping
 import orjson
 
 from streams.engine import TimerFired
-from streams.engine.state import CustomerState
-
-Pending = dict[str, list[float]]
-"""instance id -> [due_at, version]."""
-
-
-def pending_timers(state: CustomerState) -> Pending:
-    """The timers a customer's state needs: one per running instance that waits."""
-    return {
-        instance.id: [instance.due_at, instance.timer_version]
-        for instance in state.instances.values()
-        if instance.running and instance.due_at is not None
-    }
-
-
-def timers_to_bytes(partition: int, pending: Pending) -> bytes:
-    """A ``timers`` table value."""
-    return orjson.dumps({"p": partition, "t": pending})
-
-
-def timers_from_bytes(value: bytes) -> Pending:
-    """The pending timers of a ``timers`` table value."""
-    pending: Pending = orjson.loads(value)["t"]
-    return pending
+from streams.worker.stored import unpack_timers
 
 
 def timer_to_bytes(fired: TimerFired) -> bytes:
@@ -72,14 +49,15 @@ class TimerWheel:
         """False between a revocation and the end of the next recovery: nothing fires."""
 
     def rebuild(self, partitions: Iterable[int], table: Iterable[tuple[bytes, bytes]]) -> None:
-        """Heaps for exactly ``partitions``, from every ``(key, value)`` of the timers table."""
+        """Heaps for exactly ``partitions``, from every ``(key, value)`` of the customers
+        table."""
         self._heaps = {p: [] for p in partitions}
-        for key, raw in table:
-            value = orjson.loads(raw)
-            heap = self._heaps.get(value["p"])
+        for key, value in table:
+            partition, pending = unpack_timers(value)
+            heap = self._heaps.get(partition)
             if heap is None:
                 continue
-            for instance_id, (due_at, version) in value["t"].items():
+            for instance_id, (due_at, version) in pending.items():
                 heap.append((due_at, key, instance_id, int(version)))
         for heap in self._heaps.values():
             heapq.heapify(heap)

@@ -129,12 +129,17 @@ def test_an_open_published_back_cancels_the_reminder(
     assert [c["step_id"] for c in commands.commands] == ["accessories"]
 
 
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
 def test_timers_pending_when_the_worker_is_killed_all_fire_after_restart(
     fast_settings: Settings,
+    store: str,
     start_worker: StartWorker,
     producer: DemoProducer,
     commands: CommandReader,
 ) -> None:
+    """In memory, the restarted worker recovers from the changelog; on RocksDB, from its own
+    files (the same data folder) and the changelog past their persisted offset."""
+    fast_settings = replace(fast_settings, store=store)
     worker = start_worker(fast_settings)
     people = customers(20)
     for customer in people:
@@ -153,7 +158,7 @@ def test_timers_pending_when_the_worker_is_killed_all_fire_after_restart(
     expected = {(c, step) for c in people for step in ("accessories", "reminder")}
     commands.wait_for(lambda c: expected <= steps_by_customer(c), 90, "every timer to fire")
     print(
-        f"\nrecovered 20 customers and fired 40 timers "
+        f"\n{store}: recovered 20 customers and fired 40 timers "
         f"{time.monotonic() - restarted_at:.1f}s after the restart"
     )
 

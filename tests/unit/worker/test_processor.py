@@ -20,7 +20,8 @@ from streams.worker import dead_letter
 from streams.worker.dead_letter import DeadLetters
 from streams.worker.intake import Intake
 from streams.worker.processor import Processor
-from streams.worker.timers import TimerWheel, timer_to_bytes, timers_from_bytes
+from streams.worker.stored import unpack_state, unpack_timers
+from streams.worker.timers import TimerWheel, timer_to_bytes
 
 SCENARIOS = load_scenarios(Path(__file__).resolve().parents[3] / "scenarios")
 TOPICS = {"orders": "order", "deliveries": "delivery", "opens": "open", "due": "timer"}
@@ -97,14 +98,14 @@ class Harness:
         self.metrics: Metrics = create_metrics(CollectorRegistry())
         self.dlq = RecordingTopic()
         self.customers = MemoryTable(self.log, "state")
-        self.timers = MemoryTable(self.log, "timers")
         self.publisher = RecordingPublisher(self.log)
+        self.wheel = TimerWheel()
+        self.wheel.rebuild([2], [])
         self.processor = Processor(
             engine or Engine(SCENARIOS),
             Intake(TOPICS, AvroCodec(logical_types=False), DeadLetters(self.dlq, self.metrics)),
             self.customers,
-            self.timers,
-            TimerWheel(),
+            self.wheel,
             self.publisher,
             self.metrics,
             clock=lambda: NOW,
@@ -126,7 +127,12 @@ class Harness:
         return self.metrics.registry.get_sample_value(name, labels) or 0.0
 
     def state(self, customer: str) -> CustomerState:
-        return CustomerState.from_json(self.customers.data[customer.encode()])
+        return unpack_state(self.customers.data[customer.encode()])
+
+    def timers(self, customer: str) -> dict[str, list[float]]:
+        partition, pending = unpack_timers(self.customers.data[customer.encode()])
+        assert partition == 2
+        return pending
 
 
 def coffee(customer: str, order: str = "o1") -> list[DemoEvent]:
@@ -141,9 +147,10 @@ async def test_each_customer_is_stored_once_per_batch_with_its_timer() -> None:
     h = Harness()
     await h.processor.handle_batch([h.event(e) for e in coffee("c1") + coffee("c2")])
     assert [key for _, key, _ in h.customers.changelog] == [b"c1", b"c2"]
-    assert [key for _, key, _ in h.timers.changelog] == [b"c1", b"c2"]
-    [(due_at, _version)] = timers_from_bytes(h.timers.data[b"c1"]).values()
+    [(instance_id, (due_at, version))] = h.timers("c1").items()
     assert due_at > NOW + 2 * 86400  # three days after delivery, at a set hour
+    assert h.state("c1").instances[instance_id].timer_version == version
+    assert len(h.wheel) == 2, "both timers are in the heap"
     assert h.sample("rebound_events_total", kind="order") == 2
     assert h.sample("rebound_events_total", kind="delivery") == 2
     assert h.dlq.sent == []
@@ -165,7 +172,7 @@ async def test_an_unchanged_state_is_not_written_again() -> None:
     repeat = delivery_event("c1", "o1", when + 1)  # the same delivery, read again
     await h.processor.handle_batch([h.event(repeat)])
     assert len(h.customers.changelog) == writes
-    assert len(h.timers.changelog) == 1
+    assert len(h.wheel) == 1, "the same timer is not pushed again"
 
 
 @pytest.mark.parametrize(
@@ -218,12 +225,15 @@ async def test_a_failing_decision_is_dead_lettered_and_its_changes_dropped() -> 
 async def test_a_due_timer_comes_back_as_an_input() -> None:
     h = Harness()
     await h.processor.handle_batch([h.event(e) for e in coffee("c1")])
-    [(instance_id, (due_at, version))] = timers_from_bytes(h.timers.data[b"c1"]).items()
+    [(instance_id, (due_at, version))] = h.timers("c1").items()
     fired = timer_to_bytes(TimerFired("c1", instance_id, int(version), due_at))
     h.processor._clock = lambda: due_at + 1
     await h.processor.handle_batch([h.record("due", b"c1", fired)])
     assert [c.step_id for c in h.publisher.sent] == ["accessories"]
     assert h.sample("rebound_timer_lateness_seconds_count") == 1
+    [(_, (reminder_at, reminder_version))] = h.timers("c1").items()
+    assert reminder_at > due_at, "the stored timers line now holds the reminder"
+    assert reminder_version == version + 1
 
 
 def _open(customer: str) -> dict[str, Any]:

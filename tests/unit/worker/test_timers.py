@@ -1,0 +1,63 @@
+"""The stored record (timers line, state line) and the timer heaps rebuilt from it."""
+
+from __future__ import annotations
+
+from streams.engine.state import CustomerState, Instance
+from streams.worker.stored import pack, pending_timers, unpack_state, unpack_timers
+from streams.worker.timers import TimerWheel
+
+
+def state(customer: str, *waits: tuple[str, float | None, float | None]) -> CustomerState:
+    """A state with an instance per (id, due_at, ended_at)."""
+    instances = {
+        instance_id: Instance(
+            id=instance_id,
+            scenario_id="coffee",
+            version=1,
+            order_id="o1",
+            trigger_kind="delivery",
+            trigger_event_id="e1",
+            product_name="Barista One",
+            next_step=0,
+            last_step_at=0.0,
+            timer_version=3,
+            due_at=due_at,
+            ended_at=ended_at,
+        )
+        for instance_id, due_at, ended_at in waits
+    }
+    return CustomerState(customer, instances=instances)
+
+
+def test_a_stored_customer_is_its_timers_line_then_its_state_line() -> None:
+    original = state("c1", ("a", 100.0, None), ("b", None, None), ("c", 50.0, 60.0))
+    value, pending = pack(7, original)
+    assert pending == {"a": [100.0, 3]}, "only running instances that wait"
+    head, body = value.split(b"\n")
+    assert head == b'{"p":7,"t":{"a":[100.0,3]}}'
+    assert body == original.to_json()
+    assert unpack_timers(value) == (7, pending)
+    assert unpack_state(value) == original
+
+
+def test_heaps_are_rebuilt_for_owned_partitions_only_and_pop_in_due_order() -> None:
+    table = [
+        (b"c1", pack(0, state("c1", ("x", 30.0, None), ("y", 10.0, None)))[0]),
+        (b"c2", pack(1, state("c2", ("z", 20.0, None)))[0]),
+        (b"c3", pack(2, state("c3", ("w", 5.0, None)))[0]),  # not ours
+    ]
+    wheel = TimerWheel()
+    assert not wheel.ready
+    wheel.rebuild([0, 1], table)
+    assert wheel.ready
+    assert len(wheel) == 3
+    assert wheel.pop_due(25.0) == [(0, 10.0, b"c1", "y", 3), (1, 20.0, b"c2", "z", 3)]
+    wheel.add(1, b"c2", {"z": [40.0, 4]})
+    wheel.add(2, b"c3", {"w": [1.0, 4]})  # a partition not owned: ignored
+    assert wheel.pop_due(100.0) == [(0, 30.0, b"c1", "x", 3), (1, 40.0, b"c2", "z", 4)]
+    assert len(wheel) == 0
+
+
+def test_pending_timers_follow_the_instances() -> None:
+    assert pending_timers(state("c1")) == {}
+    assert pending_timers(state("c1", ("a", 9.0, None))) == {"a": [9.0, 3]}
