@@ -73,6 +73,7 @@ def _worker(args: argparse.Namespace) -> None:
     from streams.scenarios import load_scenarios
     from streams.topics import ensure_topics
     from streams.worker import create_app
+    from streams.worker.app import tune_gc
 
     settings = Settings.from_env()
     load_scenarios(Path(settings.scenarios_dir))  # a bad file stops the start, named
@@ -85,6 +86,7 @@ def _worker(args: argparse.Namespace) -> None:
 
         mode.loop.use("uvloop")  # before the worker creates its loop
     app = create_app(settings)
+    tune_gc()
     faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
 
 
