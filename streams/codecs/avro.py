@@ -45,6 +45,8 @@ class AvroCodec:
         self.logical_types = logical_types
         self._registry_writers: dict[int, Any] = {}
         self._plain_headers: dict[str, Headers] = {}
+        self._writers: dict[tuple[str, bytes], SchemaVersion] = {}
+        """(record name, fingerprint header) -> the writer's schema, once known good."""
 
     def encode(self, name: str, record: dict[str, Any], topic: str) -> tuple[bytes, Headers]:
         """The bytes and headers of ``record`` written with the latest version of ``name``."""
@@ -70,7 +72,7 @@ class AvroCodec:
         else:
             version = self._plain_writer(name, headers)
             writer = version.parsed if self.logical_types else version.plain
-            body = memoryview(payload)
+            body = payload
         return _read(body, writer, None if writer is reader else reader, name)
 
     def _headers_for(self, schema: SchemaVersion) -> Headers:
@@ -84,13 +86,19 @@ class AvroCodec:
     def _plain_writer(self, name: str, headers: Iterable[tuple[str, bytes]]) -> SchemaVersion:
         for key, value in headers or ():
             if key == FINGERPRINT_HEADER:
-                writer = self.repository.by_fingerprint(bytes(value).decode(errors="replace"))
+                writer = self._writers.get((name, value))
                 if writer is None:
-                    raise DecodeError(f"unknown writer schema fingerprint {value!r} for {name}")
-                if writer.name != name:
-                    raise DecodeError(f"record is a {writer.name}, this topic carries {name}")
+                    writer = self._writers[(name, bytes(value))] = self._by_fingerprint(name, value)
                 return writer
         return self.repository.latest(name)
+
+    def _by_fingerprint(self, name: str, value: bytes) -> SchemaVersion:
+        writer = self.repository.by_fingerprint(bytes(value).decode(errors="replace"))
+        if writer is None:
+            raise DecodeError(f"unknown writer schema fingerprint {value!r} for {name}")
+        if writer.name != name:
+            raise DecodeError(f"record is a {writer.name}, this topic carries {name}")
+        return writer
 
     def _confluent_writer(self, payload: bytes) -> Any:
         if len(payload) < 5 or payload[0] != _CONFLUENT_MAGIC:
@@ -104,7 +112,7 @@ class AvroCodec:
         return self._registry_writers[schema_id]
 
 
-def _read(body: memoryview, writer: Any, reader: Any, name: str) -> Any:
+def _read(body: bytes | memoryview, writer: Any, reader: Any, name: str) -> Any:
     stream = io.BytesIO(body)
     try:
         record = schemaless_reader(stream, writer, reader)

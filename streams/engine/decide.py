@@ -24,6 +24,7 @@ from streams.engine.scenario import Scenario, Trigger
 from streams.engine.state import (
     ENTRY_MEMORY_S,
     ORDER_MEMORY_S,
+    PRUNE_EVERY_S,
     CustomerState,
     Instance,
     OrderSummary,
@@ -54,6 +55,7 @@ class Engine:
         self, state: CustomerState | None, event: Input, now: float
     ) -> tuple[CustomerState, list[Effect]]:
         state = state or CustomerState(event.customer_id)
+        self._forget_old(state, now)  # before deciding: what is forgotten plays no part
         effects: list[Effect] = []
         if isinstance(event, Order):
             self._on_order(state, event, now, effects)
@@ -63,7 +65,6 @@ class Engine:
             _on_engagement(state, event)
         elif isinstance(event, TimerFired):
             self._on_timer(state, event, now, effects)
-        self._forget_old(state, now)
         return state, effects
 
     def _on_order(self, state: CustomerState, order: Order, now: float, out: list[Effect]) -> None:
@@ -238,6 +239,9 @@ class Engine:
                 _end(instance, "purchased", now, out)
 
     def _forget_old(self, state: CustomerState, now: float) -> None:
+        if now - state.pruned_at < PRUNE_EVERY_S:
+            return
+        state.pruned_at = now
         for order_id in [k for k, o in state.orders.items() if now - o.placed_at > ORDER_MEMORY_S]:
             del state.orders[order_id]
         for key in [k for k, at in state.entered.items() if now - at > ENTRY_MEMORY_S]:

@@ -14,6 +14,8 @@ ORDER_MEMORY_S = 60 * 86400.0
 """How long an order is remembered, so that its delivery can be matched to its lines."""
 ENTRY_MEMORY_S = 180 * 86400.0
 """How long "once per order" remembers an entry."""
+PRUNE_EVERY_S = 3600.0
+"""Old entries are looked for at a customer's first input this long after the last look."""
 
 
 @dataclass(slots=True)
@@ -73,6 +75,8 @@ class CustomerState:
     """order id -> [event id, delivered at]: deliveries read before their order. Topics are
     read in parallel, so a delivery may overtake its order; it is matched when the order
     comes."""
+    pruned_at: float = 0.0
+    """When old entries were last looked for and forgotten."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy (what ``dataclasses.asdict`` gives, at a fraction of its cost:
@@ -83,6 +87,7 @@ class CustomerState:
             "instances": {k: _fields(v, _INSTANCE_FIELDS) for k, v in self.instances.items()},
             "entered": dict(self.entered),
             "early_deliveries": {k: list(v) for k, v in self.early_deliveries.items()},
+            "pruned_at": self.pruned_at,
         }
 
     def to_json(self) -> bytes:
@@ -101,6 +106,7 @@ class CustomerState:
             instances={k: Instance(**v) for k, v in data["instances"].items()},
             entered=dict(data["entered"]),
             early_deliveries=dict(data.get("early_deliveries", {})),
+            pruned_at=data.get("pruned_at", 0.0),
         )
 
     def is_empty(self) -> bool:
