@@ -67,12 +67,12 @@ class AvroCodec:
             raise DecodeError(f"empty record where a {name} was expected")
         latest = self.repository.latest(name)
         reader = latest.parsed if self.logical_types else latest.plain
+        body: bytes | memoryview = payload
         if self.registry is not None:
             writer, body = self._confluent_writer(payload), memoryview(payload)[5:]
         else:
             version = self._plain_writer(name, headers)
             writer = version.parsed if self.logical_types else version.plain
-            body = payload
         return _read(body, writer, None if writer is reader else reader, name)
 
     def _headers_for(self, schema: SchemaVersion) -> Headers:
