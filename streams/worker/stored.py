@@ -1,7 +1,7 @@
 """A customer as the ``customers`` table stores it: two JSON lines, timers then state.
 
     {"p":3,"t":{"coffee-accessories:o1":[1795000000.0,2]}}
-    {"customer_id":"c1","orders":{...},"instances":{...},...}
+    [1,"c1",{"o1":[...]},{"coffee-accessories:o1":[...]},...]
 
 The first line is the index of the customer's pending timers (instance id -> [due_at,
 version]) with the customer's partition: what the timer heaps are rebuilt from after
