@@ -45,6 +45,10 @@ class Engine:
             current = self._latest.get(scenario.id)
             if current is None or scenario.version > current.version:
                 self._latest[scenario.id] = scenario
+        self._triggered_by: dict[str, list[Scenario]] = {}
+        """order or delivery -> the latest scenarios that this event kind triggers."""
+        for scenario in self._latest.values():
+            self._triggered_by.setdefault(scenario.trigger.event, []).append(scenario)
 
     @property
     def scenarios(self) -> list[Scenario]:
@@ -118,9 +122,9 @@ class Engine:
         now: float,
         out: list[Effect],
     ) -> None:
-        for scenario in self._latest.values():
+        for scenario in self._triggered_by.get(kind, ()):
             trigger = scenario.trigger
-            if trigger.event != kind or not _matches(trigger, summary):
+            if not _matches(trigger, summary):
                 continue
             if not _may_enter(state, scenario, order_id):
                 continue
@@ -279,7 +283,9 @@ def _may_enter(state: CustomerState, scenario: Scenario, order_id: str) -> bool:
         return False
     return not (
         scenario.not_while_running
-        and any(i.running and i.scenario_id == scenario.id for i in state.instances.values())
+        and any(
+            i.ended_at is None and i.scenario_id == scenario.id for i in state.instances.values()
+        )
     )
 
 

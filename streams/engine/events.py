@@ -84,34 +84,39 @@ Event = Order | Delivery | Open | Click
 
 def event_from_record(kind: str, record: dict[str, Any], key: bytes | None) -> Event:
     """The typed event of a decoded record; ``key`` is the Kafka record key, if any."""
-    try:
-        parse = _PARSERS[kind]
-    except KeyError:
-        raise InvalidEvent(f"unknown event kind {kind!r}") from None
-    _require_text(record, "event_id")
+    parse = _PARSERS.get(kind)
+    if parse is None:
+        raise InvalidEvent(f"unknown event kind {kind!r}")
     customer_id = _require_text(record, "customer_id")
-    if key is not None and key.decode(errors="replace") != customer_id:
+    _require_text(record, "event_id")
+    if key is not None and key != customer_id.encode():
         raise InvalidEvent("record key is not the customer_id; events must be keyed by customer")
     return parse(record)
 
 
 def _require_text(record: dict[str, Any], name: str) -> str:
     value = record.get(name)
-    if not isinstance(value, str) or not value:
+    if type(value) is not str or not value:
         raise InvalidEvent(f"field {name!r} is empty")
     return value
 
 
 def _seconds(value: datetime | int | float) -> float:
-    return value.timestamp() if isinstance(value, datetime) else float(value) / 1000.0
+    return value.timestamp() if isinstance(value, datetime) else value / 1000.0
 
 
 def _order(r: dict[str, Any]) -> Order:
-    lines = tuple(OrderLine(**line) for line in r["lines"])
+    lines = tuple(
+        [
+            OrderLine(x["sku"], x["name"], x["category"], x["quantity"], x["unit_price"])
+            for x in r["lines"]
+        ]
+    )
     if not lines:
         raise InvalidEvent("field 'lines' is empty: an order has at least one line")
-    if any(line.quantity <= 0 for line in lines):
-        raise InvalidEvent("field 'lines.quantity' must be positive")
+    for line in lines:
+        if line.quantity <= 0:
+            raise InvalidEvent("field 'lines.quantity' must be positive")
     sub = r.get("subscription")
     return Order(
         r["event_id"],
