@@ -33,10 +33,11 @@ class PartitionedTable:
         self._producer = producer
         self._unsent: dict[int, dict[bytes, bytes | None]] = {}
 
-    @property
+    @functools.cached_property
     def _store(self) -> Any:
-        return self.table.data
+        return self.table.data  # Faust creates the store at its first use, then keeps it
 
+    @functools.cached_property
     def _rocksdb(self) -> bool:
         # faust-streaming 0.15.3: the RocksDB store keeps a database per partition behind
         # the private ``_db_for_partition``; the memory store is one dict (``data``).
@@ -46,11 +47,10 @@ class PartitionedTable:
         unsent = self._unsent.get(partition)
         if unsent is not None and key in unsent:
             return unsent[key]
-        store = self._store
-        if self._rocksdb():
-            value: bytes | None = store._db_for_partition(partition).get(key)
+        if self._rocksdb:
+            value: bytes | None = self._store._db_for_partition(partition).get(key)
             return value
-        return store.data.get(key)  # type: ignore[no-any-return]
+        return self._store.data.get(key)  # type: ignore[no-any-return]
 
     def put(self, partition: int, key: bytes, value: bytes | None) -> None:
         """Store ``value`` (None deletes the key) at the next ``flush``, which also sends it
@@ -71,7 +71,7 @@ class PartitionedTable:
 
     def _write(self, unsent: dict[int, dict[bytes, bytes | None]]) -> None:
         store = self._store
-        if self._rocksdb():
+        if self._rocksdb:
             for partition, writes in unsent.items():
                 batch = WriteBatch(raw_mode=True)
                 for key, value in writes.items():
