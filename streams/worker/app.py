@@ -28,7 +28,7 @@ from streams.worker.dead_letter import DeadLetters
 from streams.worker.intake import Intake
 from streams.worker.ledger import Ledger
 from streams.worker.processor import Processor
-from streams.worker.producer import DirectProducer, Record
+from streams.worker.producer import DirectProducer
 from streams.worker.tables import PartitionedTable
 from streams.worker.timers import TimerWheel, timer_to_bytes
 from streams.worker.web import add_pages, redis_answers
@@ -136,13 +136,13 @@ async def _fire_due(
     """
     if not wheel.ready:
         return
-    due: dict[int, list[Record]] = {}
-    for partition, due_at, key, instance_id, version in wheel.pop_due(time.time()):
-        value = timer_to_bytes(TimerFired(key.decode(), instance_id, version, due_at))
-        due.setdefault(partition, []).append((key, value))
-    for partition, records in due.items():
+    for partition, entries in wheel.pop_due(time.time()).items():
+        records = (
+            (key, timer_to_bytes(TimerFired(key.decode(), instance_id, version, due_at)))
+            for due_at, key, instance_id, version in entries
+        )
         await producer.send_partition(topic, partition, records, lambda _: None)
-        metrics.timers_fired.inc(len(records))
+        metrics.timers_fired.inc(len(entries))
     metrics.timers_pending.set(len(wheel))
 
 

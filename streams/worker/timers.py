@@ -40,48 +40,95 @@ def timer_from_bytes(payload: bytes) -> TimerFired:
     )
 
 
-class TimerWheel:
-    """Heaps of (due_at, customer key, instance id, version), one per active partition."""
+Entry = tuple[float, bytes, str, int]
+"""(due_at, customer key, instance id, version)."""
+
+
+class _Schedule:
+    """One partition's pending timers, in buckets by the second they fall due in.
+
+    A heap of a million timers cost ~7 us per pop (cache misses down twenty levels), so a
+    hundred thousand falling due at once took most of a second just to come out. Here the
+    heap holds only the seconds that have timers; a second that is wholly past comes out
+    as one list, and only the current second's bucket is sorted through.
+    """
+
+    __slots__ = ("buckets", "seconds", "size")
 
     def __init__(self) -> None:
-        self._heaps: dict[int, list[tuple[float, bytes, str, int]]] = {}
+        self.buckets: dict[int, list[Entry]] = {}
+        self.seconds: list[int] = []
+        """A heap of the keys of ``buckets``."""
+        self.size = 0
+
+    def push(self, entry: Entry) -> None:
+        second = int(entry[0])
+        bucket = self.buckets.get(second)
+        if bucket is None:
+            bucket = self.buckets[second] = []
+            heapq.heappush(self.seconds, second)
+        bucket.append(entry)
+        self.size += 1
+
+    def pop_due(self, now: float) -> list[Entry]:
+        due: list[Entry] = []
+        seconds, buckets = self.seconds, self.buckets
+        while seconds and seconds[0] <= now:
+            second = seconds[0]
+            bucket = buckets[second]
+            if second + 1 > now:  # the current second: only what is due by now
+                waiting = [entry for entry in bucket if entry[0] > now]
+                if waiting:
+                    due += [entry for entry in bucket if entry[0] <= now]
+                    buckets[second] = waiting
+                    break
+            heapq.heappop(seconds)
+            del buckets[second]
+            due += bucket
+        self.size -= len(due)
+        return due
+
+
+class TimerWheel:
+    """The pending timers of each actively owned partition, earliest out first."""
+
+    def __init__(self) -> None:
+        self._schedules: dict[int, _Schedule] = {}
         self.ready = False
         """False between a revocation and the end of the next recovery: nothing fires."""
 
     def rebuild(self, partitions: Iterable[int], table: Iterable[tuple[bytes, bytes]]) -> None:
-        """Heaps for exactly ``partitions``, from every ``(key, value)`` of the customers
+        """Schedules for exactly ``partitions``, from every ``(key, value)`` of the customers
         table."""
-        self._heaps = {p: [] for p in partitions}
+        self._schedules = {p: _Schedule() for p in partitions}
         for key, value in table:
             partition, pending = unpack_timers(value)
-            heap = self._heaps.get(partition)
-            if heap is None:
+            schedule = self._schedules.get(partition)
+            if schedule is None:
                 continue
             for instance_id, (due_at, version) in pending.items():
-                heap.append((due_at, key, instance_id, int(version)))
-        for heap in self._heaps.values():
-            heapq.heapify(heap)
+                schedule.push((due_at, key, instance_id, int(version)))
         self.ready = True
 
     def clear(self) -> None:
-        self._heaps = {}
+        self._schedules = {}
         self.ready = False
 
     def add(self, partition: int, key: bytes, pending: Mapping[str, list[float]]) -> None:
-        heap = self._heaps.get(partition)
-        if heap is None:
+        schedule = self._schedules.get(partition)
+        if schedule is None:
             return
         for instance_id, (due_at, version) in pending.items():
-            heapq.heappush(heap, (due_at, key, instance_id, int(version)))
+            schedule.push((due_at, key, instance_id, int(version)))
 
-    def pop_due(self, now: float) -> list[tuple[int, float, bytes, str, int]]:
-        """Every entry due at ``now``: (partition, due_at, key, instance id, version)."""
-        due = []
-        for partition, heap in self._heaps.items():
-            while heap and heap[0][0] <= now:
-                due_at, key, instance_id, version = heapq.heappop(heap)
-                due.append((partition, due_at, key, instance_id, version))
+    def pop_due(self, now: float) -> dict[int, list[Entry]]:
+        """Every entry due at ``now``, by partition; within a second, in no set order."""
+        due = {}
+        for partition, schedule in self._schedules.items():
+            entries = schedule.pop_due(now)
+            if entries:
+                due[partition] = entries
         return due
 
     def __len__(self) -> int:
-        return sum(len(heap) for heap in self._heaps.values())
+        return sum(schedule.size for schedule in self._schedules.values())

@@ -40,7 +40,7 @@ def test_a_stored_customer_is_its_timers_line_then_its_state_line() -> None:
     assert unpack_state(value) == original
 
 
-def test_heaps_are_rebuilt_for_owned_partitions_only_and_pop_in_due_order() -> None:
+def test_schedules_are_rebuilt_for_owned_partitions_only_and_give_what_is_due() -> None:
     table = [
         (b"c1", pack(0, state("c1", ("x", 30.0, None), ("y", 10.0, None)))[0]),
         (b"c2", pack(1, state("c2", ("z", 20.0, None)))[0]),
@@ -51,11 +51,36 @@ def test_heaps_are_rebuilt_for_owned_partitions_only_and_pop_in_due_order() -> N
     wheel.rebuild([0, 1], table)
     assert wheel.ready
     assert len(wheel) == 3
-    assert wheel.pop_due(25.0) == [(0, 10.0, b"c1", "y", 3), (1, 20.0, b"c2", "z", 3)]
+    assert wheel.pop_due(25.0) == {0: [(10.0, b"c1", "y", 3)], 1: [(20.0, b"c2", "z", 3)]}
     wheel.add(1, b"c2", {"z": [40.0, 4]})
     wheel.add(2, b"c3", {"w": [1.0, 4]})  # a partition not owned: ignored
-    assert wheel.pop_due(100.0) == [(0, 30.0, b"c1", "x", 3), (1, 40.0, b"c2", "z", 4)]
+    assert wheel.pop_due(100.0) == {0: [(30.0, b"c1", "x", 3)], 1: [(40.0, b"c2", "z", 4)]}
     assert len(wheel) == 0
+    assert wheel.pop_due(200.0) == {}
+
+
+def test_within_the_current_second_only_what_is_due_comes_out() -> None:
+    wheel = TimerWheel()
+    wheel.rebuild([0], [])
+    for n, due_at in enumerate([7.2, 7.9, 7.5, 6.99, 8.0]):
+        wheel.add(0, f"c{n}".encode(), {"i": [due_at, 1]})
+    assert sorted(e[0] for e in wheel.pop_due(7.5)[0]) == [6.99, 7.2, 7.5]
+    assert len(wheel) == 2
+    assert wheel.pop_due(7.6) == {}
+    assert [e[0] for e in wheel.pop_due(7.95)[0]] == [7.9]
+    assert [e[0] for e in wheel.pop_due(8.0)[0]] == [8.0]
+    assert len(wheel) == 0
+
+
+def test_a_hundred_thousand_due_in_the_same_instant_all_come_out() -> None:
+    wheel = TimerWheel()
+    wheel.rebuild([0, 1], [])
+    for n in range(100_000):
+        wheel.add(n % 2, b"c%d" % n, {"i": [1000.25, 1]})
+    wheel.add(0, b"later", {"i": [1000.5, 1]})
+    due = wheel.pop_due(1000.3)
+    assert sum(len(entries) for entries in due.values()) == 100_000
+    assert len(wheel) == 1
 
 
 def test_pending_timers_follow_the_instances() -> None:
