@@ -18,7 +18,7 @@ from streams.engine.effects import SendCommand
 from streams.metrics import Metrics
 from streams.worker.catalog import Catalog, Product
 from streams.worker.ledger import Ledger
-from streams.worker.producer import DirectProducer
+from streams.worker.producer import DirectProducer, KeyedRecord
 
 log = logging.getLogger(__name__)
 
@@ -79,25 +79,29 @@ class CommandPublisher:
         """Publish ``commands`` in order, but those the ledger knows; returns once they are
         in the producer's buffer (Faust flushes it before committing offsets)."""
         seen = await self._ledger.published_many([c.command_id for c in commands])
+        by_topic: dict[str, tuple[list[KeyedRecord], list[SendCommand]]] = {}
         for command, published in zip(commands, seen, strict=True):
             if published:
                 self._metrics.commands_suppressed.inc()
                 continue
+            topic = self._names[command.channel]
             products = await self._catalog.products(command.recommendations)
             value, headers = self._codec.encode(
-                SEND_COMMAND, command_record(command, products), self._names[command.channel]
+                SEND_COMMAND, command_record(command, products), topic
             )
-            await self._producer.send(
-                self._names[command.channel],
-                command.customer_id.encode(),
-                value,
-                headers,
-                functools.partial(self._acknowledged, command),
+            records, sent = by_topic.setdefault(topic, ([], []))
+            records.append((command.customer_id.encode(), value, headers))
+            sent.append(command)
+        for topic, (records, sent) in by_topic.items():
+            await self._producer.send_keyed(
+                topic, records, functools.partial(self._acknowledged, sent)
             )
 
-    def _acknowledged(self, command: SendCommand) -> None:
-        self._metrics.commands.labels(command.channel).inc()
-        self._to_record.append(command.command_id)
+    def _acknowledged(self, sent: list[SendCommand], indexes: list[int]) -> None:
+        for index in indexes:
+            command = sent[index]
+            self._metrics.commands.labels(command.channel).inc()
+            self._to_record.append(command.command_id)
         if self._recording is None:
             self._recording = asyncio.ensure_future(self._record_acknowledged())
 

@@ -6,48 +6,61 @@ the intake holds the loop for a batch at a time, that task falls behind: records
 the buffer (memory grows by hundreds of MiB under load) and commands reach the broker tens of
 seconds late. The hot path therefore hands records straight to the aiokafka producer that
 Faust's producer wraps: the changelog records of a batch as one record batch per partition,
-commands one by one. Faust's commit still flushes that producer before it commits offsets.
+commands as one record batch per partition of their topic (their keys give the partition, as
+Kafka's default partitioner would). Faust's commit still flushes that producer before it
+commits offsets.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+from aiokafka.partitioner import DefaultPartitioner
 
 log = logging.getLogger(__name__)
 
+Headers = list[tuple[str, bytes]]
 Record = tuple[bytes, bytes | None]
 """Key and value (None for a tombstone)."""
+KeyedRecord = tuple[bytes, bytes, Headers]
+"""Key, value and headers."""
 
 
 class DirectProducer:
     def __init__(self, app: Any) -> None:
         self._app = app
         self._crashes: set[asyncio.Future[Any]] = set()
+        self._partitioner = DefaultPartitioner()
 
     @property
     def _kafka(self) -> Any:
         # Faust's aiokafka driver keeps its producer behind this (private) accessor.
         return self._app.producer._ensure_producer()
 
-    async def send(
+    async def send_keyed(
         self,
         topic: str,
-        key: bytes,
-        value: bytes,
-        headers: list[tuple[str, bytes]],
-        on_delivery: Callable[[], None],
+        records: Sequence[KeyedRecord],
+        on_delivery: Callable[[list[int]], None],
     ) -> None:
-        """Append one record (partitioned by key); ``on_delivery`` runs once it is acked."""
-        future = await self._kafka.send(topic, value=value, key=key, headers=headers)
-
-        def delivered(done: asyncio.Future[Any]) -> None:
-            if self._delivered(done, topic):
-                on_delivery()
-
-        future.add_done_callback(delivered)
+        """Append ``records`` to the partitions their keys give, as record batches;
+        ``on_delivery`` gets the indexes of a partition's records once the broker has all of
+        them."""
+        partitions = sorted(await self._kafka.partitions_for(topic))
+        by_partition: dict[int, list[int]] = {}
+        for index, (key, _, _) in enumerate(records):
+            partition = self._partitioner(key, partitions, partitions)
+            by_partition.setdefault(partition, []).append(index)
+        for partition, indexes in by_partition.items():
+            await self._send_batches(
+                topic,
+                partition,
+                (records[i] for i in indexes),
+                lambda _, indexes=indexes: on_delivery(indexes),  # type: ignore[misc]
+            )
 
     async def send_partition(
         self,
@@ -58,15 +71,26 @@ class DirectProducer:
     ) -> None:
         """Append ``records`` to ``partition`` as record batches; ``on_delivery`` gets the
         offset of the last record once the broker has acknowledged all of them."""
+        await self._send_batches(
+            topic, partition, ((key, value, None) for key, value in records), on_delivery
+        )
+
+    async def _send_batches(
+        self,
+        topic: str,
+        partition: int,
+        records: Iterable[tuple[bytes, bytes | None, Headers | None]],
+        on_delivery: Callable[[int], None],
+    ) -> None:
         kafka = self._kafka
         futures = []
         batch = kafka.create_batch()
         count = 0
-        for key, value in records:
-            if batch.append(key=key, value=value, timestamp=None) is None:
+        for key, value, headers in records:
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                 futures.append((await kafka.send_batch(batch, topic, partition=partition), count))
                 batch, count = kafka.create_batch(), 0
-                batch.append(key=key, value=value, timestamp=None)
+                batch.append(key=key, value=value, timestamp=None, headers=headers)
             count += 1
         if count:
             futures.append((await kafka.send_batch(batch, topic, partition=partition), count))
