@@ -99,9 +99,8 @@ class CommandPublisher:
 
     def _acknowledged(self, sent: list[SendCommand], indexes: list[int]) -> None:
         for index in indexes:
-            command = sent[index]
-            self._metrics.commands.labels(command.channel).inc()
-            self._to_record.append(command.command_id)
+            self._to_record.append(sent[index].command_id)
+        self._metrics.commands.labels(sent[0].channel).inc(len(indexes))  # one topic: one channel
         if self._recording is None:
             self._recording = asyncio.ensure_future(self._record_acknowledged())
 

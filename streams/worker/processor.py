@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -93,8 +93,7 @@ class Processor:
         """Handle ``records``; a record that cannot be handled goes to the dead-letter topic."""
         customers: dict[bytes, _Customer] = {}
         commands: list[SendCommand] = []
-        handled: Counter[str] = Counter()
-        lateness: list[float] = []
+        tally = _Tally()
         now = self._clock()
         parse, decide = self._intake.parse, self._engine.decide
         for record in records:
@@ -120,21 +119,18 @@ class Processor:
                 continue
             customer.inputs.append(event)
             if type(event) is TimerFired:
-                lateness.append(max(0.0, now - event.due_at))
+                tally.lateness.append(max(0.0, now - event.due_at))
             else:
-                handled[event.kind] += 1
+                tally.events[event.kind] += 1
             if effects:
-                self._apply(effects, commands)
+                self._apply(effects, commands, tally)
         for customer in customers.values():
             if customer.inputs:
                 self._store(customer)
         await self._customers.flush()
         if commands:
             await self._publisher.publish_many(commands)
-        for kind, count in handled.items():
-            self._metrics.events.labels(kind).inc(count)
-        for seconds in lateness:
-            self._metrics.timer_lateness.observe(seconds)
+        tally.report(self._metrics)
 
     def _store(self, customer: _Customer) -> None:
         state = customer.state
@@ -150,17 +146,43 @@ class Processor:
             changed = {i: t for i, t in pending.items() if before.get(i) != t}
             self._wheel.add(customer.partition, customer.key, changed)
 
-    def _apply(self, effects: list[Effect], commands: list[SendCommand]) -> None:
-        metrics = self._metrics
+    def _apply(self, effects: list[Effect], commands: list[SendCommand], tally: _Tally) -> None:
         for effect in effects:
             if isinstance(effect, SendCommand):
                 commands.append(effect)
             elif isinstance(effect, StartInstance):
-                metrics.instances_started.labels(effect.scenario_id).inc()
+                tally.started[effect.scenario_id] += 1
             elif isinstance(effect, ExitInstance):
-                metrics.instances_ended.labels(effect.scenario_id, effect.reason).inc()
+                tally.ended[(effect.scenario_id, effect.reason)] += 1
             elif isinstance(effect, RecordConversion):
-                metrics.conversions.labels(effect.scenario_id).inc()
-                metrics.conversion_revenue.labels(effect.scenario_id, effect.currency).inc(
-                    effect.revenue / 100
-                )
+                tally.conversions[effect.scenario_id] += 1
+                tally.revenue[(effect.scenario_id, effect.currency)] += effect.revenue / 100
+
+
+class _Tally:
+    """A batch's counts, added to the metrics once at its end (a labelled Prometheus
+    increment costs microseconds: per event, it showed in profiles)."""
+
+    __slots__ = ("conversions", "ended", "events", "lateness", "revenue", "started")
+
+    def __init__(self) -> None:
+        self.events: Counter[str] = Counter()
+        self.lateness: list[float] = []
+        self.started: Counter[str] = Counter()
+        self.ended: Counter[tuple[str, str]] = Counter()
+        self.conversions: Counter[str] = Counter()
+        self.revenue: defaultdict[tuple[str, str], float] = defaultdict(float)
+
+    def report(self, metrics: Metrics) -> None:
+        for kind, count in self.events.items():
+            metrics.events.labels(kind).inc(count)
+        for seconds in self.lateness:
+            metrics.timer_lateness.observe(seconds)
+        for scenario, count in self.started.items():
+            metrics.instances_started.labels(scenario).inc(count)
+        for (scenario, reason), count in self.ended.items():
+            metrics.instances_ended.labels(scenario, reason).inc(count)
+        for scenario, count in self.conversions.items():
+            metrics.conversions.labels(scenario).inc(count)
+        for (scenario, currency), amount in self.revenue.items():
+            metrics.conversion_revenue.labels(scenario, currency).inc(amount)

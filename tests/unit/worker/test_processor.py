@@ -153,6 +153,8 @@ async def test_each_customer_is_stored_once_per_batch_with_its_timer() -> None:
     assert len(h.wheel) == 2, "both timers are in the heap"
     assert h.sample("rebound_events_total", kind="order") == 2
     assert h.sample("rebound_events_total", kind="delivery") == 2
+    scenario = "coffee-machine-after-delivery"
+    assert h.sample("rebound_instances_started_total", scenario=scenario) == 2
     assert h.dlq.sent == []
 
 
