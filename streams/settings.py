@@ -63,7 +63,7 @@ class Settings:
     session_timeout_s: float = _setting(
         30.0, "Kafka consumer session timeout: how soon a dead worker's partitions move."
     )
-    timer_tick_s: float = _setting(0.2, "How often due timers are looked for, in seconds.")
+    timer_tick_s: float = _setting(0.1, "How often due timers are looked for, in seconds.")
     rocksdb_write_buffer_mib: int = _setting(
         16,
         "RocksDB memtable size per table partition, in MiB (up to two per partition); "

@@ -87,18 +87,8 @@ def create_app(
     @app.agent(batches, name="intake", concurrency=1)
     async def intake_agent(stream: Any) -> None:
         async for batch in stream:
-            consumer: BatchingConsumer = app.consumer  # type: ignore[assignment]
-            if not consumer.batch_begin(batch):
-                await consumer.read_again(batch)  # fetched before a rebalance
-                continue
-            handled = False
-            try:
-                async with turns:
-                    await processor.handle_batch(batch.records)
-                handled = True
-            finally:
-                consumer.batch_done(batch, handled)
-                metrics.batch_size.observe(len(batch.records))
+            await handle_or_stop(app, app.consumer, processor, batch, turns)  # type: ignore[arg-type]
+            metrics.batch_size.observe(len(batch.records))
 
     @customers.table.on_recover  # type: ignore[untyped-decorator]
     async def rebuild_timer_heaps() -> None:
@@ -122,6 +112,29 @@ def create_app(
 
     add_pages(app, metrics, redis)
     return app
+
+
+async def handle_or_stop(
+    app: Any, consumer: BatchingConsumer, processor: Processor, batch: Any, turns: asyncio.Lock
+) -> None:
+    """Handle one fetched batch. A record that cannot be handled goes to the dead-letter
+    topic inside ``handle_batch``; anything else that fails (the store, the producer) stops
+    the worker, so that its orchestrator restarts it and the batch, never acknowledged, is
+    read again. Left to Faust, the agent would restart in place with the batch's offsets
+    unacknowledged, and commits would stall behind them."""
+    if not consumer.batch_begin(batch):
+        await consumer.read_again(batch)  # fetched before a rebalance
+        return
+    handled = False
+    try:
+        async with turns:
+            await processor.handle_batch(batch.records)
+        handled = True
+    except Exception as exc:
+        log.exception("a batch could not be handled; stopping the worker")
+        await app.crash(exc)
+    finally:
+        consumer.batch_done(batch, handled)
 
 
 async def _fire_due(
