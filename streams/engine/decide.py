@@ -5,7 +5,7 @@ Inputs are events (order, delivery, open, click) and due timers; ``now`` is give
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from streams.engine.effects import (
     AdvanceInstance,
@@ -54,6 +54,16 @@ class Engine:
     def scenarios(self) -> list[Scenario]:
         """The version of each scenario that new entries get."""
         return list(self._latest.values())
+
+    def may_change(self, event: Input, mentions: Callable[[str], bool]) -> bool:
+        """False when deciding on ``event`` cannot change a state of which ``mentions(text)``
+        says whether it holds ``text``: an open or a click of a command the state does not
+        hold, i.e. another system's message, the bulk of a real click stream. Only the
+        hourly forgetting of old entries would run, and it runs at the next input. Lets the
+        worker skip loading the state."""
+        if isinstance(event, Open | Click):
+            return mentions(event.command_id)
+        return True
 
     def decide(
         self, state: CustomerState | None, event: Input, now: float

@@ -70,6 +70,19 @@ class _Customer:
         self.state = state
 
 
+class _Mentions:
+    """Whether a stored customer holds a text (an id), read without decoding it: ids are
+    stored as they are, so one absent from the bytes is absent from the state."""
+
+    __slots__ = ("stored",)
+
+    def __init__(self, stored: bytes | None) -> None:
+        self.stored = stored
+
+    def __call__(self, text: str) -> bool:
+        return self.stored is not None and text.encode() in self.stored
+
+
 class Processor:
     def __init__(
         self,
@@ -96,6 +109,7 @@ class Processor:
         tally = _Tally()
         now = self._clock()
         parse, decide = self._intake.parse, self._engine.decide
+        may_change = self._engine.may_change
         for record in records:
             try:
                 event = parse(record)
@@ -106,6 +120,9 @@ class Processor:
             customer = customers.get(key)
             if customer is None:
                 stored = self._customers.get(record.partition, key)
+                if not may_change(event, _Mentions(stored)):
+                    tally.events[event.kind] += 1
+                    continue
                 customer = customers[key] = _Customer(key, record.partition, stored)
             try:
                 customer.state, effects = decide(customer.state, event, now)

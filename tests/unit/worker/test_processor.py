@@ -92,6 +92,18 @@ class Failing(Engine):
         return super().decide(state, event, now)
 
 
+class Counting(Engine):
+    """The shipped scenarios, counting the decisions."""
+
+    def __init__(self, scenarios: Any) -> None:
+        super().__init__(scenarios)
+        self.decided = 0
+
+    def decide(self, state: CustomerState | None, event: Input, now: float) -> Any:
+        self.decided += 1
+        return super().decide(state, event, now)
+
+
 class Harness:
     def __init__(self, engine: Engine | None = None) -> None:
         self.log: list[str] = []
@@ -236,6 +248,33 @@ async def test_a_due_timer_comes_back_as_an_input() -> None:
     [(_, (reminder_at, reminder_version))] = h.timers("c1").items()
     assert reminder_at > due_at, "the stored timers line now holds the reminder"
     assert reminder_version == version + 1
+
+
+async def test_an_open_of_another_systems_message_leaves_the_stored_customer_alone() -> None:
+    engine = Counting(SCENARIOS)
+    h = Harness(engine)
+    await h.processor.handle_batch([h.event(e) for e in coffee("c1")])
+    stored, writes, decided = h.customers.data[b"c1"], len(h.customers.changelog), engine.decided
+    value, headers = CODEC.encode(EVENT_RECORDS["open"], _open("c1"), "opens")
+    stranger = h.record("opens", b"c1", value, headers)  # cmd-1: not one of c1's commands
+    await h.processor.handle_batch([stranger])
+    assert engine.decided == decided, "not decided on: its state is not even decoded"
+    assert h.customers.data[b"c1"] == stored
+    assert len(h.customers.changelog) == writes
+    assert h.sample("rebound_events_total", kind="open") == 1, "counted as handled"
+
+
+async def test_an_open_of_its_own_message_is_decided_on() -> None:
+    h = Harness()
+    bike = order_event("c9", "o9", int(NOW * 1000), [BIKE_LINE], channel="store")
+    await h.processor.handle_batch([h.event(bike)])
+    [command] = h.publisher.sent
+    value, headers = CODEC.encode(
+        EVENT_RECORDS["open"], {**_open("c9"), "command_id": command.command_id}, "opens"
+    )
+    await h.processor.handle_batch([h.record("opens", b"c9", value, headers)])
+    [instance] = h.state("c9").instances.values()
+    assert instance.opened == [command.step_id]
 
 
 def _open(customer: str) -> dict[str, Any]:
