@@ -72,6 +72,12 @@ class Settings:
     rocksdb_block_cache_mib: int = _setting(
         32, "RocksDB read cache per table partition, in MiB (Faust's default is 2 GiB)."
     )
+    producer_batch_kib: int = _setting(
+        512,
+        "Largest record batch the producer sends, in KiB (aiokafka's default is 16): a "
+        "partition's next batch waits until the previous one is sent, so small batches "
+        "queue a flush behind round trips. At most the broker's message.max.bytes.",
+    )
     batch_max_records: int = _setting(
         1000,
         "Most records the intake handles as one batch (one fetch): larger batches trade "
@@ -106,6 +112,8 @@ class Settings:
                 f"{ENV_PREFIX}ROCKSDB_WRITE_BUFFER_MIB and {ENV_PREFIX}ROCKSDB_BLOCK_CACHE_MIB "
                 "must be at least 1"
             )
+        if not 16 <= self.producer_batch_kib <= 1023:
+            raise ConfigurationError(f"{ENV_PREFIX}PRODUCER_BATCH_KIB must be from 16 to 1023")
         if self.batch_max_records < 1:
             raise ConfigurationError(f"{ENV_PREFIX}BATCH_MAX_RECORDS must be at least 1")
         if self.partitions < 1:

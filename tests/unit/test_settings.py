@@ -38,6 +38,7 @@ def test_prefix_and_names_come_from_the_environment() -> None:
         ({"REBOUND_PARTITIONS": "0"}, "REBOUND_PARTITIONS"),
         ({"REBOUND_STORE": "postgres://"}, "REBOUND_STORE"),
         ({"REBOUND_REDIS_URL": "http://localhost"}, "REBOUND_REDIS_URL"),
+        ({"REBOUND_PRODUCER_BATCH_KIB": "4096"}, "REBOUND_PRODUCER_BATCH_KIB"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict, variable: str) -> None:
