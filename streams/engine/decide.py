@@ -32,6 +32,8 @@ from streams.engine.state import (
 from streams.engine.timing import due_time
 
 Input = Event | TimerFired
+_ENGAGEMENTS = (Open, Click)
+"""For isinstance: ``Open | Click`` would build a union object at every call."""
 
 
 class Engine:
@@ -61,7 +63,7 @@ class Engine:
         hold, i.e. another system's message, the bulk of a real click stream. Only the
         hourly forgetting of old entries would run, and it runs at the next input. Lets the
         worker skip loading the state."""
-        if isinstance(event, Open | Click):
+        if isinstance(event, _ENGAGEMENTS):
             return mentions(event.command_id)
         return True
 
@@ -75,7 +77,7 @@ class Engine:
             self._on_order(state, event, now, effects)
         elif isinstance(event, Delivery):
             self._on_delivery(state, event, now, effects)
-        elif isinstance(event, Open | Click):
+        elif isinstance(event, _ENGAGEMENTS):
             _on_engagement(state, event)
         elif isinstance(event, TimerFired):
             self._on_timer(state, event, now, effects)
