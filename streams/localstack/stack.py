@@ -6,6 +6,7 @@ Everything it starts lives under one folder (``var/local`` by default) and stops
 from __future__ import annotations
 
 import contextlib
+import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -48,6 +49,9 @@ def local_services(root: Path) -> Iterator[tuple[LocalKafka, LocalRedis]]:
 def run_local(root: Path, rate_per_s: float = 5.0) -> None:
     """Bring the stack up, feed it demo events until Ctrl-C, then stop everything."""
     root.mkdir(parents=True, exist_ok=True)
+    # Kafka and Redis start empty every time, so the worker's tables must too: RocksDB
+    # files left by an earlier run would hold customers that no changelog knows.
+    shutil.rmtree(root / "worker", ignore_errors=True)
     signal.signal(signal.SIGTERM, _interrupt)  # stop everything on `kill` as on Ctrl-C
     print(f"rebound: starting Redis and Kafka in {root} ...", flush=True)
     with local_services(root) as (kafka, redis_server):
