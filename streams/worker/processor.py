@@ -26,7 +26,7 @@ from streams.engine.effects import (
 )
 from streams.metrics import Metrics
 from streams.worker.intake import Intake, Rejected
-from streams.worker.stored import Pending, pack, pending_timers, unpack_state
+from streams.worker.stored import Pending, pack, unpack_state, unpack_timers
 from streams.worker.timers import TimerWheel
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class Publisher(Protocol):
 class _Customer:
     """A customer's state while a batch is handled."""
 
-    __slots__ = ("inputs", "key", "partition", "pending", "state", "stored")
+    __slots__ = ("inputs", "key", "partition", "state", "stored")
 
     def __init__(self, key: bytes, partition: int, stored: bytes | None) -> None:
         self.key = key
@@ -55,8 +55,6 @@ class _Customer:
         self.stored = stored
         """The bytes in the table before this batch."""
         self.state = unpack_state(stored) if stored is not None else None
-        self.pending: Pending = pending_timers(self.state) if self.state is not None else {}
-        """The pending timers before this batch."""
         self.inputs: list[Input] = []
         """The inputs decided so far in this batch."""
 
@@ -156,11 +154,13 @@ class Processor:
             value = None
         else:
             value, pending = pack(customer.partition, state)
-        if value != customer.stored:
-            self._customers.put(customer.partition, customer.key, value)
-        if pending != customer.pending:
-            before = customer.pending
-            changed = {i: t for i, t in pending.items() if before.get(i) != t}
+        stored = customer.stored
+        if value == stored:
+            return
+        self._customers.put(customer.partition, customer.key, value)
+        before = unpack_timers(stored)[1] if stored is not None else {}
+        changed = {i: t for i, t in pending.items() if before.get(i) != t}
+        if changed:
             self._wheel.add(customer.partition, customer.key, changed)
 
     def _apply(self, effects: list[Effect], commands: list[SendCommand], tally: _Tally) -> None:
