@@ -4,13 +4,13 @@
    instance and one timer a week out) is computed with the engine and written to the
    customers table's changelog, as a worker would have left it.
 2. Recovery: a worker starts on an empty data folder (a new node) and rebuilds its table
-   from the changelog; measured from its start until its heaps hold every timer.
+   from the changelog; measured from its start until its schedules hold every timer.
 3. Memory: its resident memory then, against a worker of an empty app.
 4. Due at once: ``due`` more customers get a delivery dated a week before a time ``T``, so
    their timers all fall due at ``T``. The fire lateness of each is the broker timestamp of
    its record on the due-timers topic minus ``T``; the command lateness, that of its email.
 5. Restart: the worker stops and starts again on its own RocksDB files; measured until its
-   heaps are whole again.
+   schedules are whole again.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def measure(services: Services, customers: int, due: int) -> Scale:
     began = time.monotonic()
     worker.start(timeout_s=max(120.0, customers / 1000))
     worker.wait_for(
-        lambda: pending() >= customers, max(120.0, customers / 1000), "every timer in the heaps"
+        lambda: pending() >= customers, max(120.0, customers / 1000), "every timer in the schedules"
     )
     recovery_s = time.monotonic() - began
     time.sleep(2)
@@ -147,7 +147,7 @@ def measure(services: Services, customers: int, due: int) -> Scale:
     )
     worker.wait_for(lambda: pending() >= customers + due, max(60.0, due / 100), "due timers")
     if time.time() > due_at:
-        raise RuntimeError("the due timers entered the heaps after their due time: more margin")
+        raise RuntimeError("the due timers entered the schedules after their due time: more margin")
     fired = read_topic(settings, due_timers_topic(settings), due, due_at - time.time() + 300)
     fire_lateness = [r.timestamp / 1000 - orjson.loads(r.value)["due_at"] for r in fired]
     commands = read_topic(settings, settings.command_topics["email"], due, 300)
@@ -164,7 +164,7 @@ def measure(services: Services, customers: int, due: int) -> Scale:
         restarted.wait_for(
             lambda: restarted.metric("rebound_timers_pending") >= customers,
             max(120.0, customers / 1000),
-            "every timer back in the heaps",
+            "every timer back in the schedules",
         )
         restart_s = time.monotonic() - began
     finally:

@@ -43,7 +43,7 @@ class Metrics:
     timers_fired: Counter
     """Due timers published back into the stream."""
     timers_pending: Gauge
-    """Timers in this worker's heaps (its active partitions)."""
+    """Timers pending in this worker's schedules (its active partitions)."""
     timer_lateness: Histogram
     """How late a timer is handled, from its due time to its handling."""
     batch_size: Histogram

@@ -91,11 +91,11 @@ def create_app(
             metrics.batch_size.observe(len(batch.records))
 
     @customers.table.on_recover  # type: ignore[untyped-decorator]
-    async def rebuild_timer_heaps() -> None:
+    async def rebuild_timer_schedules() -> None:
         owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == due_topic_name}
         wheel.rebuild(owned, customers.items())
         metrics.timers_pending.set(len(wheel))
-        log.info("timer heaps rebuilt for partitions %s: %d timers", sorted(owned), len(wheel))
+        log.info("timer schedules rebuilt for partitions %s: %d timers", sorted(owned), len(wheel))
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def stop_firing(app: Any, revoked: Any, **kwargs: Any) -> None:
@@ -142,7 +142,7 @@ async def _fire_due(
 ) -> None:
     """Publish every due timer, as one record batch per partition.
 
-    A timer rescheduled or cancelled since it entered the heap is published too: its
+    A timer rescheduled or cancelled since it was scheduled is published too: its
     version no longer matches, so the engine makes its fire a no-op. Checking it against
     the ``customers`` table here instead cost a table read per timer, which made a hundred
     thousand due at once seconds late.

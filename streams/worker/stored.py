@@ -4,7 +4,7 @@
     [1,"c1",{"o1":[...]},{"coffee-accessories:o1":[...]},...]
 
 The first line is the index of the customer's pending timers (instance id -> [due_at,
-version]) with the customer's partition: what the timer heaps are rebuilt from after
+version]) with the customer's partition: what the timer schedules are rebuilt from after
 recovery, read without parsing the state. The second is the state
 (``CustomerState.to_json``). A customer's timers and state are one record, written and sent
 to the changelog together, so they cannot disagree after a crash (principle 3: the timers'

@@ -1,7 +1,7 @@
 """Durable timers, the worker's side (DESIGN.md, principle 3).
 
 The truth is the first line of each customer's record in the ``customers`` table
-(changelog-backed; see ``streams.worker.stored``). ``TimerWheel`` keeps a heap per actively
+(changelog-backed; see ``streams.worker.stored``). ``TimerWheel`` keeps a schedule per actively
 owned partition, rebuilt from that table after recovery and dropped on revocation. A due
 timer is published to the internal due-timers topic, on its customer's partition, and comes
 back into the stream as a ``TimerFired`` input; its version makes a stale or repeated fire a
