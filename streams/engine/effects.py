@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from streams.engine.scenario import Offer
+from streams.engine.values import value
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TimerFired:
     """An input: the timer of an instance fell due."""
 
@@ -19,14 +18,14 @@ class TimerFired:
     kind = "timer"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class StartInstance:
     instance_id: str
     scenario_id: str
     version: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AdvanceInstance:
     instance_id: str
     step_id: str
@@ -34,7 +33,7 @@ class AdvanceInstance:
     """False when the step's condition did not hold (e.g. the first message was opened)."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ExitInstance:
     instance_id: str
     scenario_id: str
@@ -42,7 +41,7 @@ class ExitInstance:
     """``completed``, ``purchased`` or ``scenario_removed``."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ScheduleTimer:
     customer_id: str
     instance_id: str
@@ -50,13 +49,13 @@ class ScheduleTimer:
     version: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class CancelTimer:
     customer_id: str
     instance_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class RecordConversion:
     instance_id: str
     scenario_id: str
@@ -66,7 +65,7 @@ class RecordConversion:
     currency: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SendCommand:
     """Publish one send command; the shell adds the catalog's names, prices and links."""
 

@@ -7,14 +7,14 @@ rejects what breaks the contract with ``InvalidEvent``, which sends the record t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from streams.engine.exceptions import InvalidEvent
+from streams.engine.values import value
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class OrderLine:
     sku: str
     name: str
@@ -25,7 +25,7 @@ class OrderLine:
     """In minor units of the currency."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Order:
     event_id: str
     customer_id: str
@@ -44,7 +44,7 @@ class Order:
     kind = "order"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Delivery:
     event_id: str
     customer_id: str
@@ -54,7 +54,7 @@ class Delivery:
     kind = "delivery"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Open:
     event_id: str
     customer_id: str
@@ -66,7 +66,7 @@ class Open:
     kind = "open"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Click:
     event_id: str
     customer_id: str
