@@ -15,7 +15,8 @@ import struct
 from collections.abc import Iterable
 from typing import Any
 
-from fastavro import parse_schema, schemaless_reader, schemaless_writer
+from fastavro import parse_schema, schemaless_writer
+from fastavro._read import _read_data  # type: ignore[attr-defined]
 
 from streams.codecs.exceptions import CodecError, DecodeError
 from streams.codecs.registry import SchemaRegistryClient
@@ -45,8 +46,8 @@ class AvroCodec:
         self.logical_types = logical_types
         self._registry_writers: dict[int, Any] = {}
         self._plain_headers: dict[str, Headers] = {}
-        self._writers: dict[tuple[str, bytes], SchemaVersion] = {}
-        """(record name, fingerprint header) -> the writer's schema, once known good."""
+        self._decoders: dict[tuple[str, Any], _Decoder] = {}
+        """(record name, fingerprint header or registry id) -> its decoder, once known good."""
 
     def encode(self, name: str, record: dict[str, Any], topic: str) -> tuple[bytes, Headers]:
         """The bytes and headers of ``record`` written with the latest version of ``name``."""
@@ -65,15 +66,43 @@ class AvroCodec:
         """The record in ``payload``, resolved to the latest version of ``name``."""
         if not payload:
             raise DecodeError(f"empty record where a {name} was expected")
-        latest = self.repository.latest(name)
-        reader = latest.parsed if self.logical_types else latest.plain
-        body: bytes | memoryview = payload
         if self.registry is not None:
-            writer, body = self._confluent_writer(payload), memoryview(payload)[5:]
+            return self._registry_decoder(name, payload).read(memoryview(payload)[5:])
+        fingerprint = None
+        for key, value in headers or ():
+            if key == FINGERPRINT_HEADER:
+                fingerprint = value
+                break
+        decoder = self._decoders.get((name, fingerprint))
+        if decoder is None:
+            decoder = self._plain_decoder(name, fingerprint)
+        return decoder.read(payload)
+
+    def _reader_of(self, name: str) -> Any:
+        latest = self.repository.latest(name)
+        return latest.parsed if self.logical_types else latest.plain
+
+    def _plain_decoder(self, name: str, fingerprint: bytes | None) -> _Decoder:
+        if fingerprint is None:
+            writer = self.repository.latest(name)
         else:
-            version = self._plain_writer(name, headers)
-            writer = version.parsed if self.logical_types else version.plain
-        return _read(body, writer, None if writer is reader else reader, name)
+            fingerprint = bytes(fingerprint)
+            writer = self._by_fingerprint(name, fingerprint)
+        decoder = _Decoder(
+            name, writer.parsed if self.logical_types else writer.plain, self._reader_of(name)
+        )
+        self._decoders[(name, fingerprint)] = decoder
+        return decoder
+
+    def _registry_decoder(self, name: str, payload: bytes) -> _Decoder:
+        if len(payload) < 5 or payload[0] != _CONFLUENT_MAGIC:
+            raise DecodeError("not in the Confluent wire format (no magic byte 0)")
+        _, schema_id = _CONFLUENT_PREFIX.unpack_from(payload)
+        decoder = self._decoders.get((name, schema_id))
+        if decoder is None:
+            decoder = _Decoder(name, self._registry_writer(schema_id), self._reader_of(name))
+            self._decoders[(name, schema_id)] = decoder
+        return decoder
 
     def _headers_for(self, schema: SchemaVersion) -> Headers:
         if schema.name not in self._plain_headers:
@@ -83,15 +112,6 @@ class AvroCodec:
             ]
         return self._plain_headers[schema.name]
 
-    def _plain_writer(self, name: str, headers: Iterable[tuple[str, bytes]]) -> SchemaVersion:
-        for key, value in headers or ():
-            if key == FINGERPRINT_HEADER:
-                writer = self._writers.get((name, value))
-                if writer is None:
-                    writer = self._writers[(name, bytes(value))] = self._by_fingerprint(name, value)
-                return writer
-        return self.repository.latest(name)
-
     def _by_fingerprint(self, name: str, value: bytes) -> SchemaVersion:
         writer = self.repository.by_fingerprint(bytes(value).decode(errors="replace"))
         if writer is None:
@@ -100,10 +120,7 @@ class AvroCodec:
             raise DecodeError(f"record is a {writer.name}, this topic carries {name}")
         return writer
 
-    def _confluent_writer(self, payload: bytes) -> Any:
-        if len(payload) < 5 or payload[0] != _CONFLUENT_MAGIC:
-            raise DecodeError("not in the Confluent wire format (no magic byte 0)")
-        _, schema_id = _CONFLUENT_PREFIX.unpack_from(payload)
+    def _registry_writer(self, schema_id: int) -> Any:
         if schema_id not in self._registry_writers and self.registry is not None:
             definition = self.registry.schema(schema_id)
             if not self.logical_types:
@@ -112,13 +129,43 @@ class AvroCodec:
         return self._registry_writers[schema_id]
 
 
-def _read(body: bytes | memoryview, writer: Any, reader: Any, name: str) -> Any:
-    stream = io.BytesIO(body)
-    try:
-        record = schemaless_reader(stream, writer, reader)
-    # fastavro raises any of a dozen exception types on bytes that are not its schema's.
-    except Exception as exc:
-        raise DecodeError(f"not a valid {name}: {type(exc).__name__}: {exc}") from exc
-    if stream.tell() != len(body):
-        raise DecodeError(f"not a valid {name}: {len(body) - stream.tell()} bytes left over")
-    return record
+_OPTIONS = {
+    "return_record_name": False,
+    "return_record_name_override": False,
+    "handle_unicode_errors": "strict",
+    "return_named_type": False,
+    "return_named_type_override": False,
+}
+"""fastavro's defaults for ``schemaless_reader``."""
+
+
+class _Decoder:
+    """Reads the records of one writer's schema as the reader's schema.
+
+    What fastavro's ``schemaless_reader`` does, without what it repeats at every call
+    (collecting the named types of both schemas, building its options): about 1 us per
+    record, a quarter of decoding a delivery (4.4 -> 3.4 us, micro). ``_read_data`` is the
+    function it then calls (fastavro 1.13.1, pinned; the codec tests cover both the plain
+    and the registry path).
+    """
+
+    __slots__ = ("name", "named", "reader", "writer")
+
+    def __init__(self, name: str, writer: Any, reader: Any) -> None:
+        self.name = name
+        self.named: dict[str, dict[str, Any]] = {"writer": {}, "reader": {}}
+        self.writer = parse_schema(writer, self.named["writer"])
+        same = reader is writer or reader == writer  # as schemaless_reader checks, once
+        self.reader = None if same else parse_schema(reader, self.named["reader"])
+
+    def read(self, body: bytes | memoryview) -> Any:
+        stream = io.BytesIO(body)
+        try:
+            record = _read_data(stream, self.writer, self.named, self.reader, _OPTIONS)
+        # fastavro raises any of a dozen exception types on bytes that are not its schema's.
+        except Exception as exc:
+            raise DecodeError(f"not a valid {self.name}: {type(exc).__name__}: {exc}") from exc
+        if stream.tell() != len(body):
+            left = len(body) - stream.tell()
+            raise DecodeError(f"not a valid {self.name}: {left} bytes left over")
+        return record
