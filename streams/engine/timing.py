@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from streams.engine.scenario import Wait
 
+_ZONES: dict[str, ZoneInfo] = {}
+_DAY = timedelta(days=1)
+
 
 def due_time(wait: Wait, since: float, timezone: str) -> float:
-    """``since`` plus the delay; with ``at_local_time``, the first such local moment after."""
+    """``since`` plus the delay; with ``at_local_time``, the first such local moment (to the
+    minute, in ``timezone``) at or after it."""
     due = since + wait.delay_s
-    if wait.at_local_time is None:
+    at = wait.at_local_time
+    if at is None:
         return due
-    zone = ZoneInfo(timezone)
-    local = datetime.fromtimestamp(due, tz=UTC).astimezone(zone)
-    hour, minute = wait.at_local_time
-    candidate = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    zone = _ZONES.get(timezone)
+    if zone is None:
+        zone = _ZONES[timezone] = ZoneInfo(timezone)
+    hour, minute = at
+    local = datetime.fromtimestamp(due, zone)
+    # Built from fields rather than with replace(), which parses keywords: 4.5 against 8 us.
+    candidate = datetime(local.year, local.month, local.day, hour, minute, 0, 0, zone)
     if candidate < local:
-        candidate = (local + timedelta(days=1)).replace(hour=hour, minute=minute)
+        day = local + _DAY
+        candidate = datetime(day.year, day.month, day.day, hour, minute, 0, 0, zone)
     return candidate.timestamp()
