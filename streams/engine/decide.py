@@ -85,15 +85,7 @@ class Engine:
 
     def _on_order(self, state: CustomerState, order: Order, now: float, out: list[Effect]) -> None:
         self._convert(state, order, now, out)
-        summary = OrderSummary(
-            placed_at=order.occurred_at,
-            channel=order.channel,
-            skus=[line.sku for line in order.lines],
-            categories=[line.category for line in order.lines],
-            names=[line.name for line in order.lines],
-            subscription_plan=order.subscription_plan,
-            subscription_period=order.subscription_period,
-        )
+        summary = _summary(order)
         state.orders[order.order_id] = summary
         self._trigger(
             state, "order", order.order_id, order.event_id, order.occurred_at, summary, now, out
@@ -301,9 +293,27 @@ def _may_enter(state: CustomerState, scenario: Scenario, order_id: str) -> bool:
     )
 
 
+def _summary(order: Order) -> OrderSummary:
+    skus, categories, names = [], [], []
+    for line in order.lines:
+        skus.append(line.sku)
+        categories.append(line.category)
+        names.append(line.name)
+    return OrderSummary(
+        order.occurred_at,
+        order.channel,
+        skus,
+        categories,
+        names,
+        order.subscription_plan,
+        order.subscription_period,
+    )
+
+
 def _product_name(trigger: Trigger, order: OrderSummary) -> str:
     """The name of the order line that matched the trigger (else the first line)."""
-    for sku, category, name in zip(order.skus, order.categories, order.names, strict=True):
+    # Not strict: the three lists are built together (_summary), and strict checks cost.
+    for sku, category, name in zip(order.skus, order.categories, order.names):  # noqa: B905
         if sku == trigger.sku or category == trigger.category:
             return name
     return order.names[0] if order.names else ""

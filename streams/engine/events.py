@@ -102,6 +102,11 @@ def _require_text(record: dict[str, Any], name: str) -> str:
 
 
 def _seconds(value: datetime | int | float) -> float:
+    """Epoch milliseconds (the worker decodes timestamps as such) or a datetime."""
+    return value / 1000.0 if type(value) is int else _datetime_seconds(value)
+
+
+def _datetime_seconds(value: datetime | float) -> float:
     return value.timestamp() if isinstance(value, datetime) else value / 1000.0
 
 

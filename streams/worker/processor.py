@@ -114,7 +114,7 @@ class Processor:
             except Rejected as rejected:
                 await self._intake.dead_letter(record, rejected.stage, rejected.error)
                 continue
-            key = event.customer_id.encode()
+            key = record.key or event.customer_id.encode()  # parse checked they match
             customer = customers.get(key)
             if customer is None:
                 stored = self._customers.get(record.partition, key)
@@ -158,8 +158,15 @@ class Processor:
         if value == stored:
             return
         self._customers.put(customer.partition, customer.key, value)
-        before = unpack_timers(stored)[1] if stored is not None else {}
-        changed = {i: t for i, t in pending.items() if before.get(i) != t}
+        if not pending:
+            return
+        if stored is None:
+            changed = pending
+        elif stored.startswith(value[: value.index(b"\n") + 1]):
+            return  # the same timers line: no timer changed
+        else:
+            before = unpack_timers(stored)[1]
+            changed = {i: t for i, t in pending.items() if before.get(i) != t}
         if changed:
             self._wheel.add(customer.partition, customer.key, changed)
 
