@@ -26,7 +26,7 @@ from streams.engine.effects import (
 )
 from streams.metrics import Metrics
 from streams.worker.intake import Intake, Rejected
-from streams.worker.stored import Pending, pack, unpack_state, unpack_timers
+from streams.worker.stored import pack, unpack_state, unpack_timers
 from streams.worker.timers import TimerWheel
 
 log = logging.getLogger(__name__)
@@ -149,12 +149,12 @@ class Processor:
 
     def _store(self, customer: _Customer) -> None:
         state = customer.state
-        pending: Pending = {}
-        if state is None or state.is_empty():
-            value = None
-        else:
-            value, pending = pack(customer.partition, state)
         stored = customer.stored
+        if state is None or state.is_empty():
+            if stored is not None:
+                self._customers.put(customer.partition, customer.key, None)
+            return
+        value, pending = pack(customer.partition, state)
         if value == stored:
             return
         self._customers.put(customer.partition, customer.key, value)
