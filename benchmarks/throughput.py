@@ -81,11 +81,11 @@ def realistic_mix(events: int, customers: int, seed: int = 1) -> Iterator[DemoEv
                 return
 
 
-async def _baseline(settings: Settings, events: int) -> Throughput:
+async def _baseline(settings: Settings, events: int, run: int) -> Throughput:
     consumer = AIOKafkaConsumer(
         *settings.event_topics.values(),
         bootstrap_servers=settings.bootstrap_servers,
-        group_id=f"{settings.app_id}-baseline",
+        group_id=f"{settings.app_id}-baseline-{run}",
         auto_offset_reset="earliest",
         enable_auto_commit=True,
     )
@@ -112,9 +112,10 @@ async def _baseline(settings: Settings, events: int) -> Throughput:
         await producer.stop()
 
 
-def baseline(settings: Settings, events: int) -> Throughput:
-    """The plain aiokafka loop's rate over ``events`` events already on the topics."""
-    return asyncio.run(_baseline(settings, events))
+def baseline(settings: Settings, events: int, run: int = 1) -> Throughput:
+    """The plain aiokafka loop's rate over ``events`` events already on the topics; each
+    ``run`` reads them all from the start (a consumer group of its own)."""
+    return asyncio.run(_baseline(settings, events, run))
 
 
 def pipeline(worker: WorkerProcess, events: int) -> Throughput:
