@@ -71,7 +71,8 @@ class Engine:
         self, state: CustomerState | None, event: Input, now: float
     ) -> tuple[CustomerState, list[Effect]]:
         state = state or CustomerState(event.customer_id)
-        self._forget_old(state, now)  # before deciding: what is forgotten plays no part
+        if now - state.pruned_at >= PRUNE_EVERY_S:
+            self._forget_old(state, now)  # before deciding: what is forgotten plays no part
         effects: list[Effect] = []
         if isinstance(event, Order):
             self._on_order(state, event, now, effects)
@@ -228,8 +229,10 @@ class Engine:
     def _convert(self, state: CustomerState, order: Order, now: float, out: list[Effect]) -> None:
         """A purchase of a recommended product: a conversion, and the end of the instance."""
         for instance in state.instances.values():
+            if instance.sent_at is None:
+                continue
             bought = [line for line in order.lines if line.sku in instance.recommended]
-            if not bought or instance.sent_at is None:
+            if not bought:
                 continue
             scenario = self._versions.get((instance.scenario_id, instance.version))
             if order.occurred_at - instance.sent_at <= self._attribution_window(instance):
@@ -247,8 +250,6 @@ class Engine:
                 _end(instance, "purchased", now, out)
 
     def _forget_old(self, state: CustomerState, now: float) -> None:
-        if now - state.pruned_at < PRUNE_EVERY_S:
-            return
         state.pruned_at = now
         for order_id in [k for k, o in state.orders.items() if now - o.placed_at > ORDER_MEMORY_S]:
             del state.orders[order_id]
@@ -285,12 +286,11 @@ def _matches(trigger: Trigger, order: OrderSummary) -> bool:
 def _may_enter(state: CustomerState, scenario: Scenario, order_id: str) -> bool:
     if scenario.once_per_order and f"{scenario.id}:{order_id}" in state.entered:
         return False
-    return not (
-        scenario.not_while_running
-        and any(
-            i.ended_at is None and i.scenario_id == scenario.id for i in state.instances.values()
-        )
-    )
+    if scenario.not_while_running:
+        for instance in state.instances.values():
+            if instance.ended_at is None and instance.scenario_id == scenario.id:
+                return False
+    return True
 
 
 def _summary(order: Order) -> OrderSummary:
