@@ -29,6 +29,7 @@ from streams.worker.intake import Intake
 from streams.worker.ledger import Ledger
 from streams.worker.processor import Processor
 from streams.worker.producer import DirectProducer
+from streams.worker.rocksdb import store_url
 from streams.worker.tables import PartitionedTable
 from streams.worker.timers import TimerWheel, timer_to_bytes
 from streams.worker.web import add_pages, redis_answers
@@ -176,7 +177,7 @@ def _faust_app(settings: Settings) -> faust.App:
         settings.app_id,
         broker=settings.broker_url,
         broker_credentials=_credentials(settings),
-        store=settings.store,
+        store=store_url(settings.store),
         datadir=settings.data_dir,
         web_host=settings.web_host,
         web_port=settings.web_port,

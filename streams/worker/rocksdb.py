@@ -1,0 +1,51 @@
+"""Faust's RocksDB store, with bloom filters sized for the customers table's reads.
+
+Every input reads its customer's record, and a customer seen for the first time is a key
+that is not there. Faust opens RocksDB with 3 bits per key of bloom filter (a quarter of
+the absent keys then read a block anyway) and no filter on the memtables, so an absent key
+searched the skip list of each memtable: 8 us per absent key in a micro-benchmark of these
+options (8 partitions, 16 MiB memtables, reads of 1,000 keys, 70% absent, written back
+after each batch as the worker does; 400,000 keys). With 10 bits per key, as RocksDB
+recommends, and a bloom filter on each memtable: 3 us; present keys (9-11 us) unchanged.
+The memtable filter takes a tenth of the memtable's size.
+
+The worker names this store ``rebound-rocksdb://`` (registered here) where the settings say
+``rocksdb://``; it is Faust's in every other respect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faust.stores import STORES
+from faust.stores.rocksdb import RocksDBOptions
+from faust.stores.rocksdb import Store as FaustRocksDBStore
+
+SCHEME = "rebound-rocksdb"
+BLOOM_BITS_PER_KEY = 10
+MEMTABLE_BLOOM_RATIO = 0.1
+"""The memtable filter's size, as a share of the memtable's."""
+
+
+class _Options(RocksDBOptions):
+    def as_options(self) -> Any:
+        options = super().as_options()
+        options.set_memtable_whole_key_filtering(True)
+        options.set_memtable_prefix_bloom_ratio(MEMTABLE_BLOOM_RATIO)
+        return options
+
+
+class Store(FaustRocksDBStore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        options = {"bloom_filter_size": BLOOM_BITS_PER_KEY, **(self.options or {})}
+        self.rocksdb_options = _Options(**options, use_rocksdict=self.use_rocksdict)
+
+
+def store_url(url: str) -> str:
+    """The store Rebound opens for the ``REBOUND_STORE`` setting ``url``."""
+    scheme, sep, rest = url.partition("://")
+    return f"{SCHEME}{sep}{rest}" if scheme == "rocksdb" else url
+
+
+STORES.aliases[SCHEME] = f"{__name__}:Store"
