@@ -18,9 +18,12 @@ from typing import Any, Protocol
 
 from streams.engine import Engine, Input, TimerFired
 from streams.engine.effects import (
+    AdvanceInstance,
+    CancelTimer,
     Effect,
     ExitInstance,
     RecordConversion,
+    ScheduleTimer,
     SendCommand,
     StartInstance,
 )
@@ -70,12 +73,13 @@ class _Customer:
 
 class _Mentions:
     """Whether a stored customer holds a text (an id), read without decoding it: ids are
-    stored as they are, so one absent from the bytes is absent from the state."""
+    stored as they are, so one absent from the bytes is absent from the state. One per
+    batch, set to each customer's bytes in turn."""
 
     __slots__ = ("stored",)
 
-    def __init__(self, stored: bytes | None) -> None:
-        self.stored = stored
+    def __init__(self) -> None:
+        self.stored: bytes | None = None
 
     def __call__(self, text: str) -> bool:
         return self.stored is not None and text.encode() in self.stored
@@ -108,6 +112,7 @@ class Processor:
         now = self._clock()
         parse, decide = self._intake.parse, self._engine.decide
         may_change = self._engine.may_change
+        mentions = _Mentions()
         kinds: list[str] = []  # counted once at the end (Counter.update counts in C)
         for record in records:
             try:
@@ -118,8 +123,8 @@ class Processor:
             key = record.key or event.customer_id.encode()  # parse checked they match
             customer = customers.get(key)
             if customer is None:
-                stored = self._customers.get(record.partition, key)
-                if not may_change(event, _Mentions(stored)):
+                stored = mentions.stored = self._customers.get(record.partition, key)
+                if not may_change(event, mentions):
                     kinds.append(event.kind)
                     continue
                 customer = customers[key] = _Customer(key, record.partition, stored)
@@ -174,6 +179,8 @@ class Processor:
 
     def _apply(self, effects: list[Effect], commands: list[SendCommand], tally: _Tally) -> None:
         for effect in effects:
+            if type(effect) in _NOT_TALLIED:  # most effects: the state already holds them
+                continue
             if isinstance(effect, SendCommand):
                 commands.append(effect)
             elif isinstance(effect, StartInstance):
@@ -183,6 +190,10 @@ class Processor:
             elif isinstance(effect, RecordConversion):
                 tally.conversions[effect.scenario_id] += 1
                 tally.revenue[(effect.scenario_id, effect.currency)] += effect.revenue / 100
+
+
+_NOT_TALLIED = frozenset({ScheduleTimer, CancelTimer, AdvanceInstance})
+"""Effects the processor has nothing to do for: timers come from the stored state."""
 
 
 class _Tally:

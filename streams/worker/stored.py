@@ -36,7 +36,7 @@ def pack(partition: int, state: CustomerState) -> tuple[bytes, Pending]:
     """The stored value of ``state`` and its pending timers."""
     pending = pending_timers(state)
     head = orjson.dumps({"p": partition, "t": pending})
-    return head + _NEWLINE + state.to_json(), pending
+    return _NEWLINE.join((head, state.to_json())), pending
 
 
 def unpack_timers(value: bytes) -> tuple[int, Pending]:
