@@ -44,7 +44,6 @@ class AvroCodec:
         self.repository = repository or SchemaRepository()
         self.registry = registry
         self.logical_types = logical_types
-        self._registry_writers: dict[int, Any] = {}
         self._plain_headers: dict[str, Headers] = {}
         self._decoders: dict[tuple[str, Any], _Decoder] = {}
         """(record name, fingerprint header or registry id) -> its decoder, once known good."""
@@ -67,7 +66,8 @@ class AvroCodec:
         if not payload:
             raise DecodeError(f"empty record where a {name} was expected")
         if self.registry is not None:
-            return self._registry_decoder(name, payload).read(memoryview(payload)[5:])
+            registered = self._registry_decoder(self.registry, name, payload)
+            return registered.read(memoryview(payload)[5:])
         fingerprint = None
         for key, value in headers or ():
             if key == FINGERPRINT_HEADER:
@@ -94,13 +94,18 @@ class AvroCodec:
         self._decoders[(name, fingerprint)] = decoder
         return decoder
 
-    def _registry_decoder(self, name: str, payload: bytes) -> _Decoder:
+    def _registry_decoder(
+        self, registry: SchemaRegistryClient, name: str, payload: bytes
+    ) -> _Decoder:
         if len(payload) < 5 or payload[0] != _CONFLUENT_MAGIC:
             raise DecodeError("not in the Confluent wire format (no magic byte 0)")
         _, schema_id = _CONFLUENT_PREFIX.unpack_from(payload)
         decoder = self._decoders.get((name, schema_id))
         if decoder is None:
-            decoder = _Decoder(name, self._registry_writer(schema_id), self._reader_of(name))
+            writer = registry.schema(schema_id)
+            if not self.logical_types:
+                writer = without_logical_types(writer)
+            decoder = _Decoder(name, writer, self._reader_of(name))
             self._decoders[(name, schema_id)] = decoder
         return decoder
 
@@ -119,14 +124,6 @@ class AvroCodec:
         if writer.name != name:
             raise DecodeError(f"record is a {writer.name}, this topic carries {name}")
         return writer
-
-    def _registry_writer(self, schema_id: int) -> Any:
-        if schema_id not in self._registry_writers and self.registry is not None:
-            definition = self.registry.schema(schema_id)
-            if not self.logical_types:
-                definition = without_logical_types(definition)
-            self._registry_writers[schema_id] = parse_schema(definition)
-        return self._registry_writers[schema_id]
 
 
 _OPTIONS = {
