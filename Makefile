@@ -12,9 +12,13 @@ INSTALLED := $(VENV)/.installed
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(INSTALLED): pyproject.toml constraints.txt
+# The install compiles the per-event modules with mypyc (setup.py), so any change to the
+# package's sources installs again; REBOUND_COMPILE=0 installs them as plain Python.
+# PIP_CONSTRAINT holds the build's own requirements (setuptools, mypy) to the pins too.
+$(INSTALLED): pyproject.toml constraints.txt setup.py $(shell find streams -name '*.py')
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	rm -f streams__mypyc.*.so $$(find streams -name '*.so')
+	PIP_CONSTRAINT=constraints.txt $(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $@
 
 install: $(INSTALLED) system ## Create .venv with the pinned dependencies and the system programs
@@ -48,13 +52,14 @@ profile: kafka-jars ## Sample the worker with py-spy under load; writes var/prof
 	$(BIN)/python -m benchmarks.profile --output var/profile.txt
 
 lint: install ## ruff and mypy
-	$(BIN)/ruff check streams tests benchmarks
-	$(BIN)/ruff format --check streams tests benchmarks
+	$(BIN)/ruff check streams tests benchmarks setup.py
+	$(BIN)/ruff format --check streams tests benchmarks setup.py
 	$(BIN)/mypy
 
 format: install ## Format the code with ruff
-	$(BIN)/ruff format streams tests benchmarks
-	$(BIN)/ruff check --fix streams tests benchmarks
+	$(BIN)/ruff format streams tests benchmarks setup.py
+	$(BIN)/ruff check --fix streams tests benchmarks setup.py
 
 clean: ## Remove the virtualenv, caches and local data (not the Kafka jars cache)
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -f streams__mypyc.*.so $$(find streams -name '*.so')

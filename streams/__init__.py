@@ -1,3 +1,20 @@
 """Rebound: a streaming trigger processor for cross-selling."""
 
+from pathlib import Path
+
 __version__ = "0.1.0"
+
+
+def _check_compiled() -> None:
+    """Refuse to run modules compiled (by mypyc, see setup.py) from older sources: Python
+    imports the compiled module, not the edited ``.py`` beside it."""
+    for compiled in Path(__file__).parent.rglob("*.so"):
+        source = compiled.with_name(compiled.name.split(".", 1)[0] + ".py")
+        if source.exists() and source.stat().st_mtime > compiled.stat().st_mtime:
+            raise ImportError(
+                f"{source} changed after it was compiled to {compiled.name}: run `make install` "
+                "to compile it again (REBOUND_COMPILE=0 make install: plain Python)"
+            )
+
+
+_check_compiled()

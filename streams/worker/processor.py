@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from streams.engine import Engine, Input, TimerFired
+from streams.engine import CustomerState, Input, TimerFired
 from streams.engine.effects import (
     AdvanceInstance,
     CancelTimer,
@@ -33,6 +33,16 @@ from streams.worker.stored import pack, unpack_state, unpack_timers
 from streams.worker.timers import TimerWheel
 
 log = logging.getLogger(__name__)
+
+
+class Decider(Protocol):
+    """What the processor needs of ``streams.engine.Engine``."""
+
+    def decide(
+        self, state: CustomerState | None, event: Input, now: float
+    ) -> tuple[CustomerState, list[Effect]]: ...
+
+    def may_change(self, event: Input, mentions: Callable[[str], bool]) -> bool: ...
 
 
 class Table(Protocol):
@@ -61,7 +71,7 @@ class _Customer:
         self.inputs: list[Input] = []
         """The inputs decided so far in this batch."""
 
-    def roll_back(self, engine: Engine, now: float) -> None:
+    def roll_back(self, engine: Decider, now: float) -> None:
         """Back to the state after ``inputs``, dropping what a failed decision changed: the
         stored state with those inputs decided again (the engine is deterministic), rather
         than a copy of the state taken before each decision."""
@@ -88,7 +98,7 @@ class _Mentions:
 class Processor:
     def __init__(
         self,
-        engine: Engine,
+        engine: Decider,
         intake: Intake,
         customers: Table,
         wheel: TimerWheel,
