@@ -13,9 +13,17 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 # The install compiles the per-event modules with mypyc (setup.py), so any change to the
-# package's sources installs again; REBOUND_COMPILE=0 installs them as plain Python.
-# PIP_CONSTRAINT holds the build's own requirements (setuptools, mypy) to the pins too.
-$(INSTALLED): pyproject.toml constraints.txt setup.py $(shell find streams -name '*.py')
+# package's sources installs again; REBOUND_COMPILE=0 installs them as plain Python (and a
+# change of that choice installs again too). PIP_CONSTRAINT holds the build's own
+# requirements (setuptools, mypy) to the pins as well.
+BUILD_KIND := $(VENV)/.build-$(if $(filter 0,$(REBOUND_COMPILE)),plain,compiled)
+
+$(BUILD_KIND):
+	mkdir -p $(VENV)
+	rm -f $(VENV)/.build-*
+	touch $@
+
+$(INSTALLED): pyproject.toml constraints.txt setup.py $(shell find streams -name '*.py') $(BUILD_KIND)
 	$(PYTHON) -m venv $(VENV)
 	rm -f streams__mypyc.*.so $$(find streams -name '*.so')
 	PIP_CONSTRAINT=constraints.txt $(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
