@@ -49,7 +49,7 @@ unit: install ## Run the unit tests only (no service needed)
 integration: kafka-jars ## Run the integration tests only
 	$(BIN)/pytest tests/integration
 
-bench: kafka-jars ## Benchmarks against the local broker: table + JSON line (about 15 min)
+bench: kafka-jars ## Benchmarks against the local broker: table + JSON line (about 20 min)
 	$(BIN)/python -m benchmarks
 
 bench-quick: kafka-jars ## The benchmarks at small sizes (a few minutes; CI runs it)

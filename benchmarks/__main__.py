@@ -1,6 +1,6 @@
 """``make bench``: every benchmark in one run, against the real local broker and Redis.
 
-    python -m benchmarks            # the full run (about 15 minutes here)
+    python -m benchmarks            # the full run (about 20 minutes here)
     python -m benchmarks --quick    # small sizes, to keep the benchmark working (CI)
 
 Prints a table, then, as its last line, one JSON object with the figures. Throughput is
