@@ -8,6 +8,10 @@ step through them in a debugger or see their lines in a py-spy profile. Everythi
 """
 
 import os
+import shlex
+import shutil
+import sysconfig
+from pathlib import Path
 
 from setuptools import setup
 
@@ -33,6 +37,7 @@ HOT_MODULES = [
 def ext_modules() -> list:
     if os.environ.get("REBOUND_COMPILE", "1") == "0":
         return []
+    _check_toolchain()
     from mypyc.build import mypycify
 
     # Type errors are `make lint`'s business (mypy --strict over the whole package); the
@@ -40,6 +45,21 @@ def ext_modules() -> list:
     # isolated build environment has none of them) as Any.
     options = ["--config-file=", "--ignore-missing-imports"]
     return mypycify(options + HOT_MODULES, group_name="streams")
+
+
+def _check_toolchain() -> None:
+    """Say what is missing before the compile fails on it, and how to do without."""
+    compiler = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")[0]
+    missing = []
+    if shutil.which(compiler) is None:
+        missing.append(f"a C compiler ({compiler}; e.g. Debian's gcc)")
+    if not Path(sysconfig.get_paths()["include"], "Python.h").exists():
+        missing.append("Python's C headers (Python.h; e.g. Debian's python3-dev)")
+    if missing:
+        raise SystemExit(
+            f"rebound: compiling the per-event modules needs {' and '.join(missing)}: "
+            "install what is missing, or set REBOUND_COMPILE=0 to install Rebound as plain Python"
+        )
 
 
 if __name__ == "__main__":  # as setuptools runs it; tests read HOT_MODULES

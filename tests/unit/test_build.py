@@ -10,7 +10,8 @@ import pytest
 from streams import check_compiled
 
 ROOT = Path(__file__).resolve().parents[2]
-HOT_MODULES = runpy.run_path(str(ROOT / "setup.py"), run_name="not-main")["HOT_MODULES"]
+SETUP = runpy.run_path(str(ROOT / "setup.py"), run_name="not-main")
+HOT_MODULES = SETUP["HOT_MODULES"]
 
 
 @pytest.mark.skipif(os.environ.get("REBOUND_COMPILE") == "0", reason="installed as plain Python")
@@ -54,3 +55,11 @@ def test_an_installed_package_is_not_checked(tmp_path: Path) -> None:
     package = _checkout(tmp_path, with_setup=False)
     _age(package / "engine" / "decide.cpython-311-x86_64-linux-gnu.so", 60)
     check_compiled(package)
+
+
+def test_a_missing_compiler_is_named_with_the_way_around_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CC", "no-such-cc")
+    with pytest.raises(SystemExit, match=r"a C compiler \(no-such-cc.*REBOUND_COMPILE=0"):
+        SETUP["_check_toolchain"]()
