@@ -16,6 +16,7 @@ help: ## List the targets
 # package's sources installs again; REBOUND_COMPILE=0 installs them as plain Python (and a
 # change of that choice installs again too). PIP_CONSTRAINT holds the build's own
 # requirements (setuptools, mypy) to the pins as well.
+COMPILED = streams__mypyc.*.so $$(find streams -name '*.so')
 BUILD_KIND := $(VENV)/.build-$(if $(filter 0,$(REBOUND_COMPILE)),plain,compiled)
 
 $(BUILD_KIND):
@@ -25,7 +26,7 @@ $(BUILD_KIND):
 
 $(INSTALLED): pyproject.toml constraints.txt setup.py $(shell find streams -name '*.py') $(BUILD_KIND)
 	$(PYTHON) -m venv $(VENV)
-	rm -f streams__mypyc.*.so $$(find streams -name '*.so')
+	rm -f $(COMPILED)
 	PIP_CONSTRAINT=constraints.txt $(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $@
 
@@ -70,4 +71,4 @@ format: install ## Format the code with ruff
 
 clean: ## Remove the virtualenv, caches and local data (not the Kafka jars cache)
 	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache *.egg-info
-	rm -f streams__mypyc.*.so $$(find streams -name '*.so')
+	rm -f $(COMPILED)

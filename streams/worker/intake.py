@@ -49,7 +49,7 @@ class Intake:
 
     def parse(self, record: Any) -> Input:
         """The input in ``record``; ``Rejected`` says why there is none."""
-        kind = self._kinds.get(record.topic, "unknown")
+        kind = self.kind(record)
         if kind == "timer":
             try:
                 return timer_from_bytes(record.value)
