@@ -36,10 +36,10 @@ system: ## Install redis-server, Java and Maven from Debian's packages if missin
 	@deploy/local/install-system-packages.sh
 
 kafka-jars: install ## Fetch the Kafka broker's jars from Maven Central (once, into ~/.cache/rebound)
-	@$(BIN)/rebound local --fetch-only
+	@$(BIN)/python -m devtools --fetch-only
 
 run: kafka-jars ## Start Kafka, Redis, the worker and demo traffic; Ctrl-C stops everything
-	$(BIN)/rebound local
+	$(BIN)/python -m devtools
 
 test: kafka-jars ## Run every test, integration tests against a real Kafka and Redis
 	$(BIN)/pytest
@@ -61,13 +61,13 @@ profile: kafka-jars ## Sample the worker with py-spy under load; writes var/prof
 	$(BIN)/python -m benchmarks.profile --output var/profile.txt
 
 lint: install ## ruff and mypy
-	$(BIN)/ruff check streams tests benchmarks setup.py
-	$(BIN)/ruff format --check streams tests benchmarks setup.py
+	$(BIN)/ruff check streams tests benchmarks devtools setup.py
+	$(BIN)/ruff format --check streams tests benchmarks devtools setup.py
 	$(BIN)/mypy
 
 format: install ## Format the code with ruff
-	$(BIN)/ruff format streams tests benchmarks setup.py
-	$(BIN)/ruff check --fix streams tests benchmarks setup.py
+	$(BIN)/ruff format streams tests benchmarks devtools setup.py
+	$(BIN)/ruff check --fix streams tests benchmarks devtools setup.py
 
 clean: ## Remove the virtualenv, caches and local data (not the Kafka jars cache)
 	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -26,10 +26,12 @@ HOT_MODULES = [
     "streams/engine/state.py",
     "streams/engine/timing.py",
     "streams/codecs/avro.py",
-    "streams/worker/intake.py",
-    "streams/worker/processor.py",
-    "streams/worker/stored.py",
-    "streams/worker/timers.py",
+    "streams/pipeline/commit.py",
+    "streams/pipeline/intake.py",
+    "streams/pipeline/processor.py",
+    "streams/pipeline/stored.py",
+    "streams/pipeline/tally.py",
+    "streams/pipeline/timers.py",
 ]
 """Not ``streams/engine/values.py``: its decorator must stay a Python function."""
 

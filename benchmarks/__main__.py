@@ -27,12 +27,12 @@ from benchmarks.common import (
     bench_settings,
     produce_events,
 )
-from streams.localstack.process import free_port
-from streams.localstack.worker import WorkerProcess
+from devtools.localstack.process import free_port
+from devtools.localstack.worker import WorkerProcess
+from streams.edge.redis.catalog import load_catalog_file
+from streams.edge.redis.ledger import KEY_PREFIX as LEDGER_PREFIX
 from streams.settings import Settings
 from streams.topics import ensure_topics
-from streams.worker.catalog import load_catalog_file
-from streams.worker.ledger import KEY_PREFIX as LEDGER_PREFIX
 
 
 @dataclass(frozen=True)

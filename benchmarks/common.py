@@ -13,10 +13,10 @@ from typing import Any
 
 from kafka import KafkaProducer
 
+from devtools.demo import DemoEvent
+from devtools.localstack.process import free_port
+from devtools.localstack.services import kafka_service, redis_service
 from streams.codecs import EVENT_RECORDS, AvroCodec
-from streams.demo import DemoEvent
-from streams.localstack.process import free_port
-from streams.localstack.services import kafka_service, redis_service
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 
 from benchmarks.common import percentile, producer
+from devtools.demo import order_event
+from devtools.localstack.command_reader import read_topic
 from streams.codecs import EVENT_RECORDS, SEND_COMMAND, AvroCodec
-from streams.demo import order_event
-from streams.localstack.command_reader import read_topic
 from streams.settings import Settings
 
 BIKE = {

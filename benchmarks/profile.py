@@ -20,7 +20,7 @@ from pathlib import Path
 
 from benchmarks import throughput
 from benchmarks.common import bench_services, bench_settings, produce_events
-from streams.localstack.worker import WorkerProcess
+from devtools.localstack.worker import WorkerProcess
 from streams.topics import ensure_topics
 
 

@@ -31,15 +31,15 @@ from benchmarks.common import (
     producer,
     rss_mib,
 )
-from streams.demo import COFFEE_MACHINE_LINE, DemoEvent, delivery_event, order_event
+from devtools.demo import COFFEE_MACHINE_LINE, DemoEvent, delivery_event, order_event
+from devtools.localstack.command_reader import read_topic
+from devtools.localstack.worker import WorkerProcess
 from streams.engine import Engine, event_from_record
-from streams.localstack.command_reader import read_topic
-from streams.localstack.worker import WorkerProcess
+from streams.pipeline.stored import pack
 from streams.scenarios import load_scenarios
 from streams.settings import Settings
 from streams.topics import ensure_topics
 from streams.topology import CUSTOMERS_TABLE, changelog_topic, due_timers_topic
-from streams.worker.stored import pack
 
 WEEK = 7 * 86400
 
@@ -89,8 +89,7 @@ def write_changelogs(settings: Settings, customers: int) -> None:
         customer = f"s{i:08d}"
         key = customer.encode()
         order, delivery = (
-            event_from_record(demo.kind, demo.record, key)
-            for demo in coffee(customer, int(now * 1000))
+            event_from_record(demo.kind, demo.record) for demo in coffee(customer, int(now * 1000))
         )
         state, _ = engine.decide(engine.decide(None, order, now)[0], delivery, now)
         partition = partition_of(key, settings.partitions)

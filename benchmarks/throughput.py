@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from benchmarks.common import SHIPPED_SCENARIOS
-from streams.demo import DemoEvent, click_event, demo_events, open_event, random_event_id
+from devtools.demo import DemoEvent, click_event, demo_events, open_event, random_event_id
+from devtools.localstack.worker import WorkerProcess
 from streams.engine import CustomerState, Engine, event_from_record
 from streams.engine.effects import SendCommand
-from streams.localstack.worker import WorkerProcess
 from streams.scenarios import load_scenarios
 from streams.settings import EVENT_KINDS, Settings
 
@@ -50,7 +50,7 @@ def realistic_mix(events: int, customers: int, seed: int = 1) -> Iterator[DemoEv
 
     for demo in demo_events(customers=customers, seed=seed):
         when = demo.record["occurred_at"]
-        event = event_from_record(demo.kind, demo.record, demo.key.encode())
+        event = event_from_record(demo.kind, demo.record)
         state, effects = engine.decide(states.get(demo.key), event, when / 1000)
         states[demo.key] = state
         follow_ups = [

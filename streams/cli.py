@@ -1,9 +1,9 @@
-"""The ``rebound`` command: worker, topics, settings, local stack."""
+"""The ``rebound`` command: worker, topics, catalog, validate, settings. (The local stack
+for development is ``python -m devtools``, outside the installed package.)"""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -49,31 +49,17 @@ def _parser() -> argparse.ArgumentParser:
     settings.add_argument("--markdown", action="store_true", help="as the README's table")
     settings.set_defaults(run=_settings)
 
-    local = commands.add_parser("local", help="run Kafka, Redis, a worker and demo traffic")
-    local.add_argument(
-        "--dir",
-        type=Path,
-        default=Path("var/local"),
-        help="folder for the services' data and logs (default: var/local)",
-    )
-    local.add_argument("--rate", type=float, default=5.0, help="demo events per second")
-    local.add_argument(
-        "--fetch-only",
-        action="store_true",
-        help="only fetch the Kafka broker's jars with Maven, then exit",
-    )
-    local.set_defaults(run=_local)
     return parser
 
 
 def _worker(args: argparse.Namespace) -> None:
     import faust
 
+    from streams.app import create_app
+    from streams.edge.faust.runtime import tune_gc
     from streams.preflight import check_kafka, check_redis
     from streams.scenarios import load_scenarios
     from streams.topics import ensure_topics
-    from streams.worker import create_app
-    from streams.worker.app import tune_gc
 
     settings = Settings.from_env()
     load_scenarios(Path(settings.scenarios_dir))  # a bad file stops the start, named
@@ -103,8 +89,8 @@ def _topics(args: argparse.Namespace) -> None:
 def _catalog(args: argparse.Namespace) -> None:
     import redis
 
+    from streams.edge.redis.catalog import load_catalog_file
     from streams.preflight import check_redis
-    from streams.worker.catalog import load_catalog_file
 
     settings = Settings.from_env()
     check_redis(settings)
@@ -134,15 +120,3 @@ def _settings(args: argparse.Namespace) -> None:
         return
     for variable, value, doc in rows:
         print(f"{variable:<32} {value:<28} {doc}")
-
-
-def _local(args: argparse.Namespace) -> None:
-    from streams.localstack import kafka_libs
-    from streams.localstack.stack import run_local
-
-    if args.fetch_only:
-        print(f"rebound: Kafka broker jars in {kafka_libs()}")
-        return
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("kafka").setLevel(logging.ERROR)
-    run_local(args.dir.resolve(), args.rate)

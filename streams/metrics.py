@@ -13,7 +13,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from streams.settings import CHANNELS, EVENT_KINDS
 
-DEAD_LETTER_STAGES = ("decode", "validate", "handle")
+DEAD_LETTER_STAGES = ("decode", "validate", "handle", "command", "store")
+"""decode, validate: the record; handle: deciding on it; command: building the commands it
+led to; store: its customer's record would be too large."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,14 @@ class Metrics:
     """Send commands not published again because the ledger had their id."""
     catalog_misses: Counter
     """Recommended SKUs the catalog did not know (left out of the command)."""
+    catalog_incomplete: Counter
+    """Catalog entries lacking a field a recommendation needs (left out) or a link (sent
+    empty); the log names the SKU."""
+    repartitioned: Counter
+    """Events not keyed by their customer_id, sent through the repartition topic, by kind."""
+    outbox_republished: Counter
+    """Commands published again from customers' outboxes after a recovery (a crash had
+    left them unacknowledged)."""
     instances_started: Counter
     instances_ended: Counter
     """By scenario and reason: completed, purchased, scenario_removed."""
@@ -79,6 +89,22 @@ def create_metrics(registry: CollectorRegistry | None = None, version: str = "")
         catalog_misses=Counter(
             "rebound_catalog_misses",
             "Recommended SKUs missing from the catalog.",
+            registry=registry,
+        ),
+        catalog_incomplete=Counter(
+            "rebound_catalog_incomplete",
+            "Catalog entries lacking a field (the log names the SKU).",
+            registry=registry,
+        ),
+        repartitioned=Counter(
+            "rebound_events_repartitioned",
+            "Events keyed otherwise than by customer_id, repartitioned.",
+            ["kind"],
+            registry=registry,
+        ),
+        outbox_republished=Counter(
+            "rebound_outbox_republished",
+            "Commands published again from outboxes after a recovery.",
             registry=registry,
         ),
         instances_started=Counter(
@@ -130,6 +156,7 @@ def create_metrics(registry: CollectorRegistry | None = None, version: str = "")
     )
     for kind in EVENT_KINDS:
         metrics.events.labels(kind)
+        metrics.repartitioned.labels(kind)
         for stage in DEAD_LETTER_STAGES:
             metrics.dead_letters.labels(kind, stage)
     for channel in CHANNELS:

@@ -83,6 +83,11 @@ class Settings:
         "Most records the intake handles as one batch (one fetch): larger batches trade "
         "latency for throughput.",
     )
+    max_future_s: float = _setting(
+        300.0,
+        "How far ahead of the worker's clock an event's occurred_at may be; one further in "
+        "the future goes to the dead-letter topic (stage validate).",
+    )
     ledger_ttl_s: int = _setting(
         30 * 86400, "How long the Redis ledger remembers a published command id."
     )
@@ -114,6 +119,8 @@ class Settings:
             )
         if not 16 <= self.producer_batch_kib <= 1023:
             raise ConfigurationError(f"{ENV_PREFIX}PRODUCER_BATCH_KIB must be from 16 to 1023")
+        if self.max_future_s < 0:
+            raise ConfigurationError(f"{ENV_PREFIX}MAX_FUTURE_S must be zero or more")
         if self.batch_max_records < 1:
             raise ConfigurationError(f"{ENV_PREFIX}BATCH_MAX_RECORDS must be at least 1")
         if self.partitions < 1:

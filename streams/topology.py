@@ -12,6 +12,7 @@ from streams.settings import Settings
 
 CUSTOMERS_TABLE = "customers"
 DUE_TIMERS_TOPIC = "timers-due"
+REPARTITION_TOPIC = "repartition"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ def due_timers_topic(settings: Settings) -> str:
     return f"{settings.app_id}-{DUE_TIMERS_TOPIC}"
 
 
+def repartition_topic(settings: Settings) -> str:
+    """The internal topic through which events not keyed by customer_id are keyed again."""
+    return f"{settings.app_id}-{REPARTITION_TOPIC}"
+
+
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     """Input, command, dead-letter and internal topics, all co-partitioned by customer."""
 
@@ -49,6 +55,13 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     specs += [spec(name, f"{ch} send commands") for ch, name in settings.command_topics.items()]
     specs.append(spec(settings.dead_letter_topic, "dead letters", **{"retention.ms": "1209600000"}))
     specs.append(spec(due_timers_topic(settings), "due timers (internal)"))
+    specs.append(
+        spec(
+            repartition_topic(settings),
+            "events keyed otherwise than by customer, keyed again (internal)",
+            **{"retention.ms": "604800000"},
+        )
+    )
     specs.append(
         spec(
             changelog_topic(settings, CUSTOMERS_TABLE),

@@ -105,7 +105,11 @@ class AvroCodec:
             writer = registry.schema(schema_id)
             if not self.logical_types:
                 writer = without_logical_types(writer)
-            decoder = _Decoder(name, writer, self._reader_of(name))
+            try:
+                decoder = _Decoder(name, writer, self._reader_of(name))
+            # fastavro's parse raises several types on a schema it cannot read.
+            except Exception as exc:
+                raise DecodeError(f"schema id {schema_id} is not a readable {name}") from exc
             self._decoders[(name, schema_id)] = decoder
         return decoder
 

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from streams.codecs.exceptions import SchemaRegistryError
+from streams.codecs.exceptions import RegistryUnavailable, SchemaRegistryError, UnknownSchemaId
 
 _CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 
@@ -51,12 +51,19 @@ class SchemaRegistryClient:
             with urllib.request.urlopen(request, timeout=self._timeout_s) as response:  # noqa: S310
                 return json.loads(response.read())
         except urllib.error.HTTPError as exc:
-            raise SchemaRegistryError(
+            error = (
+                UnknownSchemaId
+                if exc.code == 404 and path.startswith("/schemas/ids/")
+                else RegistryUnavailable
+                if exc.code >= 500
+                else SchemaRegistryError
+            )
+            raise error(
                 f"schema registry {self.url} answered {exc.code} to {method} {path}: "
                 f"{exc.read().decode(errors='replace')[:200]}"
             ) from exc
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise SchemaRegistryError(
+            raise RegistryUnavailable(
                 f"cannot reach the schema registry at {self.url} ({exc}); "
                 "check REBOUND_SCHEMA_REGISTRY_URL"
             ) from exc

@@ -1,4 +1,4 @@
-"""The committed Avro schemas (``schemas/``), parsed once at import of the codec."""
+"""The committed Avro schemas (``streams/codecs/schemas/``), parsed once at import of the codec."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from streams.codecs.exceptions import CodecError
 
-SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
+"""Inside the package, so that an installed wheel carries them (``schemas/`` at the top of
+the repository points here)."""
 
 
 @dataclass(frozen=True)

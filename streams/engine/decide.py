@@ -9,11 +9,9 @@ from collections.abc import Callable, Iterable
 
 from streams.engine.effects import (
     AdvanceInstance,
-    CancelTimer,
     Effect,
     ExitInstance,
     RecordConversion,
-    ScheduleTimer,
     SendCommand,
     StartInstance,
     TimerFired,
@@ -23,6 +21,9 @@ from streams.engine.ids import command_id
 from streams.engine.scenario import Scenario, Trigger
 from streams.engine.state import (
     ENTRY_MEMORY_S,
+    MAX_NAME_CHARS,
+    MAX_ORDER_LINES,
+    MAX_ORDERS,
     ORDER_MEMORY_S,
     PRUNE_EVERY_S,
     CustomerState,
@@ -87,7 +88,10 @@ class Engine:
     def _on_order(self, state: CustomerState, order: Order, now: float, out: list[Effect]) -> None:
         self._convert(state, order, now, out)
         summary = _summary(order)
-        state.orders[order.order_id] = summary
+        orders = state.orders
+        orders[order.order_id] = summary
+        if len(orders) > MAX_ORDERS:
+            del orders[min(orders, key=lambda k: orders[k].placed_at)]
         self._trigger(
             state, "order", order.order_id, order.event_id, order.occurred_at, summary, now, out
         )
@@ -174,12 +178,9 @@ class Engine:
         while instance.next_step < len(scenario.steps):
             step = scenario.steps[instance.next_step]
             due = due_time(step.wait, instance.last_step_at, scenario.timezone)
-            if due > now:
+            if due > now:  # the timer is the state's: CustomerState.pending_timers
                 instance.timer_version += 1
                 instance.due_at = due
-                out.append(
-                    ScheduleTimer(state.customer_id, instance.id, due, instance.timer_version)
-                )
                 return
             self._run_step(state, scenario, instance, now, out)
         _end(instance, "completed", now, out)
@@ -243,8 +244,7 @@ class Engine:
                     )
                 )
             if instance.running and (scenario is None or scenario.exit_on_purchase):
-                if instance.due_at is not None:
-                    out.append(CancelTimer(state.customer_id, instance.id))
+                if instance.due_at is not None:  # its timer's fire becomes a no-op
                     instance.timer_version += 1
                     instance.due_at = None
                 _end(instance, "purchased", now, out)
@@ -294,11 +294,19 @@ def _may_enter(state: CustomerState, scenario: Scenario, order_id: str) -> bool:
 
 
 def _summary(order: Order) -> OrderSummary:
-    skus, categories, names = [], [], []
+    """What is remembered of an order: at most ``MAX_ORDER_LINES`` lines, one per SKU, with
+    names cut to ``MAX_NAME_CHARS``, so that a huge order cannot make a huge record."""
+    skus: list[str] = []
+    categories: list[str] = []
+    names: list[str] = []
     for line in order.lines:
+        if line.sku in skus:
+            continue
         skus.append(line.sku)
         categories.append(line.category)
-        names.append(line.name)
+        names.append(line.name[:MAX_NAME_CHARS])
+        if len(skus) == MAX_ORDER_LINES:
+            break
     return OrderSummary(
         order.occurred_at,
         order.channel,

@@ -1,4 +1,8 @@
-"""What ``decide`` asks the shell to do. Effects are values; the shell carries them out."""
+"""What ``decide`` asks the shell to do. Effects are values; the shell carries them out.
+
+Timers are not effects: the state says which timers are pending
+(``CustomerState.pending_timers``), and the shell stores and schedules exactly those, so
+there is one way of knowing them."""
 
 from __future__ import annotations
 
@@ -42,20 +46,6 @@ class ExitInstance:
 
 
 @value
-class ScheduleTimer:
-    customer_id: str
-    instance_id: str
-    due_at: float
-    version: int
-
-
-@value
-class CancelTimer:
-    customer_id: str
-    instance_id: str
-
-
-@value
 class RecordConversion:
     instance_id: str
     scenario_id: str
@@ -86,12 +76,4 @@ class SendCommand:
     not_after: float
 
 
-Effect = (
-    StartInstance
-    | AdvanceInstance
-    | ExitInstance
-    | ScheduleTimer
-    | CancelTimer
-    | RecordConversion
-    | SendCommand
-)
+Effect = StartInstance | AdvanceInstance | ExitInstance | RecordConversion | SendCommand

@@ -17,6 +17,12 @@ ORDER_MEMORY_S = 60 * 86400.0
 """How long an order is remembered, so that its delivery can be matched to its lines."""
 ENTRY_MEMORY_S = 180 * 86400.0
 """How long "once per order" remembers an entry."""
+MAX_ORDERS = 50
+"""Orders remembered at most per customer, the most recent: a customer's record stays bounded."""
+MAX_ORDER_LINES = 50
+"""Lines remembered of an order (the first, one per SKU): what delivery triggers match."""
+MAX_NAME_CHARS = 120
+"""Product names are kept (and sent in commands) cut to this length."""
 PRUNE_EVERY_S = 3600.0
 """Old entries are looked for at a customer's first input this long after the last look."""
 
@@ -120,6 +126,15 @@ class CustomerState:
     def is_empty(self) -> bool:
         """Nothing worth storing: no order, instance, entry or early delivery."""
         return not (self.orders or self.instances or self.entered or self.early_deliveries)
+
+    def pending_timers(self) -> dict[str, list[float]]:
+        """instance id -> [due_at, version]: one timer per running instance that waits. The
+        only source of the customer's timers: the worker stores and schedules these."""
+        return {
+            instance.id: [instance.due_at, instance.timer_version]
+            for instance in self.instances.values()
+            if instance.ended_at is None and instance.due_at is not None
+        }
 
     def instance_for_command(self, command_id: str) -> tuple[Instance, str] | None:
         """The instance and step that published ``command_id``."""

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import redis
 
-from streams.localstack.process import free_port
-from streams.localstack.services import kafka_service, redis_service
-from streams.localstack.worker import WorkerProcess
+from devtools.localstack.process import free_port
+from devtools.localstack.services import kafka_service, redis_service
+from devtools.localstack.worker import WorkerProcess
+from streams.edge.redis.catalog import load_catalog_file
 from streams.settings import Settings
 from streams.topics import ensure_topics
-from streams.worker.catalog import load_catalog_file
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from streams.localstack.process import free_port
+from devtools.localstack.process import free_port
 from streams.settings import Settings
 
 

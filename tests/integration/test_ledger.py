@@ -8,8 +8,8 @@ import redis
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
+from streams.edge.redis.ledger import CHUNK, KEY_PREFIX, Ledger
 from streams.metrics import create_metrics
-from streams.worker.ledger import CHUNK, KEY_PREFIX, Ledger
 
 
 async def test_recorded_ids_are_known_and_expire(redis_url: str) -> None:

@@ -11,16 +11,16 @@ from dataclasses import replace
 
 import pytest
 
-from streams.demo import (
+from devtools.demo import (
     COFFEE_MACHINE_LINE,
     DemoEvent,
     DemoProducer,
     delivery_event,
     order_event,
 )
-from streams.localstack.command_reader import CommandReader
-from streams.localstack.process import free_port
-from streams.localstack.worker import WorkerProcess
+from devtools.localstack.command_reader import CommandReader
+from devtools.localstack.process import free_port
+from devtools.localstack.worker import WorkerProcess
 from streams.settings import Settings
 
 StartWorker = Callable[[Settings], WorkerProcess]

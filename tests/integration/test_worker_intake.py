@@ -6,19 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from streams.demo import (
+from devtools.demo import (
     COFFEE_MACHINE_LINE,
     DemoEvent,
     DemoProducer,
     delivery_event,
     order_event,
 )
-from streams.localstack.command_reader import read_topic
-from streams.localstack.worker import WorkerProcess
+from devtools.localstack.command_reader import read_topic
+from devtools.localstack.worker import WorkerProcess
+from streams.pipeline import dead_letters as dead_letter
 from streams.settings import Settings
 from streams.topics import ensure_topics
 from streams.topology import topic_specs
-from streams.worker import dead_letter
 
 WHEN = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 

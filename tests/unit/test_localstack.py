@@ -1,6 +1,6 @@
 from unittest import mock
 
-from streams.localstack import kafka
+from devtools.localstack import kafka
 
 
 def test_cluster_ids_never_start_with_a_dash() -> None:

@@ -1,4 +1,6 @@
-"""Runs the engine on simulated time, as the worker would: due timers are fed back as inputs."""
+"""Runs the engine on simulated time, as the worker would: the timers are the ones the stored
+record holds (``streams.pipeline.stored.pack``, as the worker stores and schedules them), and
+due timers are fed back as inputs."""
 
 from __future__ import annotations
 
@@ -6,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streams.engine import Engine, TimerFired
-from streams.engine.effects import Effect, ScheduleTimer, SendCommand
+from streams.engine.effects import Effect, SendCommand
 from streams.engine.events import Click, Delivery, Event, Open, Order, OrderLine
 from streams.engine.state import CustomerState
+from streams.pipeline.stored import pack, unpack_timers
 from streams.scenarios import load_scenarios
 
 SCENARIOS = load_scenarios(Path(__file__).resolve().parents[3] / "scenarios")
@@ -24,18 +27,16 @@ class Simulation:
     engine: Engine = field(default_factory=lambda: Engine(SCENARIOS))
     now: float = T0
     state: CustomerState | None = None
-    timers: dict[str, ScheduleTimer] = field(default_factory=dict)
+    timers: dict[str, list[float]] = field(default_factory=dict)
+    """instance id -> [due_at, version], read back from the stored record."""
     effects: list[Effect] = field(default_factory=list)
     sends: list[SendCommand] = field(default_factory=list)
     serial: int = 0
 
     def feed(self, event: Event | TimerFired) -> list[Effect]:
         self.state, effects = self.engine.decide(self.state, event, self.now)
-        for effect in effects:
-            if isinstance(effect, ScheduleTimer):
-                self.timers[effect.instance_id] = effect
-            elif isinstance(effect, SendCommand):
-                self.sends.append(effect)
+        self.timers = unpack_timers(pack(0, self.state)[0])[1]
+        self.sends += [e for e in effects if isinstance(e, SendCommand)]
         self.effects += effects
         return effects
 
@@ -43,13 +44,13 @@ class Simulation:
         """Move the clock, firing every timer that falls due on the way, in order."""
         end = self.now + seconds
         while True:
-            due = sorted((t.due_at, k) for k, t in self.timers.items() if t.due_at <= end)
+            due = sorted((t[0], k) for k, t in self.timers.items() if t[0] <= end)
             if not due:
                 break
-            _, key = due[0]
-            timer = self.timers.pop(key)
-            self.now = max(self.now, timer.due_at)
-            self.feed(TimerFired(self.customer, timer.instance_id, timer.version, timer.due_at))
+            due_at, instance_id = due[0]
+            version = int(self.timers.pop(instance_id)[1])
+            self.now = max(self.now, due_at)
+            self.feed(TimerFired(self.customer, instance_id, version, due_at))
         self.now = end
 
     def event_id(self) -> str:

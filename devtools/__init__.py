@@ -1,0 +1,1 @@
+"""Development tools: the local stack (Kafka, Redis), demo traffic. Not installed."""

@@ -1,0 +1,91 @@
+"""What the local Kafka broker and Redis server share: free ports, a child process, waiting."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from devtools.localstack.exceptions import LocalStackError
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cache_dir() -> Path:
+    """Where downloaded artefacts are kept between runs (``REBOUND_CACHE_DIR``)."""
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rebound"
+    return Path(os.environ.get("REBOUND_CACHE_DIR", default))
+
+
+class ChildProcess:
+    """A server started as a child process, its output in a log file, stopped on demand."""
+
+    def __init__(self, name: str, log_path: Path) -> None:
+        self.name = name
+        self.log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def spawn(self, argv: Sequence[str], env: dict[str, str] | None = None) -> None:
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(  # noqa: S603 (argv is built by us)
+                argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def wait_until(self, ready: Callable[[], bool], timeout_s: float, what: str) -> None:
+        """Poll ``ready`` until it is true; fail if the process dies or the time runs out."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise LocalStackError(
+                    f"{self.name} exited with code {self._process.returncode} while starting; "
+                    f"its log {self.log_path} ends with:\n{self.log_tail()}"
+                )
+            if ready():
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise LocalStackError(
+            f"{self.name} did not answer on {what} within {timeout_s:.0f}s; "
+            f"its log {self.log_path} ends with:\n{self.log_tail()}"
+        )
+
+    def stop(self, timeout_s: float = 20.0) -> None:
+        """SIGTERM, then SIGKILL after ``timeout_s``; idempotent."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def port_answers(port: int) -> bool:
+    """True when something accepts TCP connections on 127.0.0.1:``port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0

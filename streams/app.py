@@ -1,0 +1,109 @@
+"""The composition root: the engine, the per-batch pipeline and the edges, wired together.
+
+Nothing is decided here and nothing touches the network by itself: the engine decides
+(``streams.engine``), the pipeline runs a batch (``streams.pipeline``), and the edges speak
+to Kafka through Faust (``streams.edge.faust``) and to Redis (``streams.edge.redis``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import faust
+from redis.asyncio import Redis
+
+from streams import __version__
+from streams.codecs import AvroCodec, SchemaRegistryClient
+from streams.edge.faust.producer import DirectProducer
+from streams.edge.faust.runtime import attach, customers_table, faust_app, raw_topic
+from streams.edge.faust.tables import PartitionedTable
+from streams.edge.faust.web import add_pages
+from streams.edge.redis.catalog import Catalog
+from streams.edge.redis.ledger import Ledger
+from streams.edge.redis.retry import redis_answers
+from streams.engine import Engine
+from streams.metrics import Metrics, create_metrics, init_scenario_labels
+from streams.pipeline.commands import Commands
+from streams.pipeline.commit import CRASH_POINTS, CommitProtocol
+from streams.pipeline.dead_letters import DeadLetters
+from streams.pipeline.intake import REPARTITION, Intake
+from streams.pipeline.processor import Processor
+from streams.pipeline.timers import TimerWheel
+from streams.scenarios import load_scenarios
+from streams.settings import Settings
+from streams.topology import CUSTOMERS_TABLE, due_timers_topic, repartition_topic
+
+CRASH_AT_VARIABLE = "REBOUND_TEST_CRASH_AT"
+"""Tests only: the step of the commit protocol at which the worker exits at once, to prove
+that a crash there loses nothing (``streams.pipeline.commit.CRASH_POINTS`` and
+``acknowledged``)."""
+
+
+def create_app(
+    settings: Settings, metrics: Metrics | None = None, engine: Engine | None = None
+) -> faust.App:
+    """A Faust app wired to ``settings``; the engine defaults to the scenario files'."""
+    metrics = metrics or create_metrics(version=__version__)
+    engine = engine or Engine(load_scenarios(Path(settings.scenarios_dir)))
+    init_scenario_labels(metrics, (s.id for s in engine.scenarios))
+    app = faust_app(settings)
+    codec = AvroCodec(
+        registry=SchemaRegistryClient(settings.schema_registry_url)
+        if settings.schema_registry_url
+        else None,
+        logical_types=False,  # timestamps as epoch ms: the engine takes either
+    )
+    redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    producer = DirectProducer(app)
+    table = customers_table(app, CUSTOMERS_TABLE, settings)
+    customers = PartitionedTable(table, producer)
+    due_topic, repartition = due_timers_topic(settings), repartition_topic(settings)
+    kinds_by_topic = {topic: kind for kind, topic in settings.event_topics.items()}
+    kinds_by_topic[due_topic] = "timer"
+    kinds_by_topic[repartition] = REPARTITION
+    dead_letters = DeadLetters(producer, settings.dead_letter_topic, metrics)
+    intake = Intake(kinds_by_topic, codec, dead_letters, settings.max_future_s)
+    commands = Commands(
+        settings.command_topics,
+        codec,
+        Catalog(redis, metrics),
+        Ledger(redis, metrics, settings.ledger_ttl_s),
+        metrics,
+    )
+    protocol = CommitProtocol(
+        Processor(engine, intake, customers, producer, repartition, metrics),
+        commands,
+        customers,
+        producer,
+        TimerWheel(),
+        due_topic,
+        metrics,
+        crash_at=_crash_at(),
+    )
+    app.topics.add(raw_topic(app, *kinds_by_topic, settings=settings))
+    attach(
+        app,
+        table,
+        protocol,
+        frozenset(kinds_by_topic),
+        due_topic,
+        metrics,
+        settings.timer_tick_s,
+        crash_at=_crash_at(),
+    )
+    check_redis = functools.partial(redis_answers, redis, metrics)
+    app.timer(REDIS_CHECK_INTERVAL_S)(check_redis)
+    add_pages(app, metrics, check_redis)
+    return app
+
+
+REDIS_CHECK_INTERVAL_S = 10.0
+
+
+def _crash_at() -> str | None:
+    step = os.environ.get(CRASH_AT_VARIABLE) or None
+    if step is not None and step not in (*CRASH_POINTS, "acknowledged"):
+        raise ValueError(f"{CRASH_AT_VARIABLE}={step!r}: one of {CRASH_POINTS} or acknowledged")
+    return step

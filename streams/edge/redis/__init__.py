@@ -1,0 +1,1 @@
+"""The Redis side: the catalog, the command ledger, and waiting for Redis when it is away."""
