@@ -56,11 +56,13 @@ def _worker(args: argparse.Namespace) -> None:
     import faust
 
     from streams.app import create_app
+    from streams.edge.faust import private
     from streams.edge.faust.runtime import tune_gc
     from streams.preflight import check_kafka, check_redis
     from streams.scenarios import load_scenarios
     from streams.topics import ensure_topics
 
+    private.check()  # a Faust or aiokafka without what Rebound relies on stops the start
     settings = Settings.from_env()
     load_scenarios(Path(settings.scenarios_dir))  # a bad file stops the start, named
     check_kafka(settings)

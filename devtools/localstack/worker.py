@@ -27,14 +27,18 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 class WorkerProcess:
     """``python -m streams worker`` with ``settings`` as its environment; log in ``log_path``."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(
+        self, settings: Settings, log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.settings = settings
         self.log_path = log_path
+        self.env = env or {}
+        """More environment variables (e.g. a test's crash switch)."""
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 120.0) -> WorkerProcess:
         """Spawn the worker and wait until it owns partitions."""
-        env = {**os.environ, **self.settings.to_env()}
+        env = {**os.environ, **self.settings.to_env(), **self.env}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "streams", "worker"],
@@ -96,6 +100,17 @@ class WorkerProcess:
                 return
             time.sleep(poll_s)
         raise LocalStackError(f"timed out waiting for {what}; log {self.log_path}:\n{self.log()}")
+
+    def wait_exit(self, timeout_s: float) -> int:
+        """The exit code, once the worker has exited by itself."""
+        if self.process is None:
+            raise LocalStackError("the worker is not started")
+        try:
+            return self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise LocalStackError(
+                f"the worker did not exit within {timeout_s}s; log {self.log_path}:\n{self.log()}"
+            ) from None
 
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30.0) -> None:
         """Send ``sig`` (SIGKILL to simulate a crash) and wait; kill if it lingers."""

@@ -98,8 +98,8 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[Settings], WorkerProcess]
     """Start ``rebound worker`` processes; all are stopped at the end of the test."""
     workers: list[WorkerProcess] = []
 
-    def start(settings: Settings) -> WorkerProcess:
-        worker = WorkerProcess(settings, tmp_path / f"worker-{len(workers)}.log")
+    def start(settings: Settings, env: dict[str, str] | None = None) -> WorkerProcess:
+        worker = WorkerProcess(settings, tmp_path / f"worker-{len(workers)}.log", env)
         workers.append(worker)
         return worker.start()
 

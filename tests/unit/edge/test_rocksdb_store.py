@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.edge.faust.rocksdb import BLOOM_BITS_PER_KEY, Store, store_url
 from streams.app import create_app
+from streams.edge.faust.rocksdb import BLOOM_BITS_PER_KEY, Store, store_url
 from streams.settings import Settings
 
 

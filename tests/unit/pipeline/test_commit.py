@@ -111,11 +111,20 @@ class Harness:
             self.metrics,
         )
         commands = Commands(
-            COMMAND_TOPICS, codec, MemoryCatalog(CATALOG if catalog is None else catalog),
-            self.ledger, self.metrics,
+            COMMAND_TOPICS,
+            codec,
+            MemoryCatalog(CATALOG if catalog is None else catalog),
+            self.ledger,
+            self.metrics,
         )
         self.protocol = CommitProtocol(
-            processor, commands, self.customers, self.sender, self.wheel, "due", self.metrics,
+            processor,
+            commands,
+            self.customers,
+            self.sender,
+            self.wheel,
+            "due",
+            self.metrics,
             clock=lambda: self.now,
         )
         self.offset = 0
@@ -134,7 +143,7 @@ class Harness:
             topic=topic, partition=2, offset=self.offset, key=key, value=value, headers=headers
         )
 
-    def event(self, event: DemoEvent, key: bytes | None | str = "customer") -> Any:
+    def event(self, event: DemoEvent, key: bytes | str | None = "customer") -> Any:
         topic = {"order": "orders", "delivery": "deliveries", "open": "opens"}[event.kind]
         value, headers = CODEC.encode(EVENT_RECORDS[event.kind], event.record, topic)
         return self.record(topic, event.key.encode() if key == "customer" else key, value, headers)  # type: ignore[union-attr]
@@ -243,8 +252,8 @@ async def test_the_input_read_again_after_a_crash_before_the_store_gives_the_sam
     monkeypatch.setattr(commit.os, "_exit", exit_now)
     crashed = Harness()
     record = crashed.event(bike("c9"))
+    crashed.protocol._crash_at = "built"
     with pytest.raises(SystemExit):  # a crash once the commands are built: nothing stored
-        crashed.protocol._crash_at = "built"
         await crashed.handle([record])
     assert crashed.customers.data == {}
     restarted = Harness(store=crashed.customers)  # nothing was stored
@@ -279,7 +288,9 @@ async def test_a_bad_record_goes_to_the_dead_letter_topic_whole(value: Any, stag
     h = Harness()
     headers: Any = [("trace", b"t-1")]
     if value == "open without command":
-        value, headers = CODEC.encode(EVENT_RECORDS["open"], {**_open("c1"), "command_id": ""}, "opens")
+        value, headers = CODEC.encode(
+            EVENT_RECORDS["open"], {**_open("c1"), "command_id": ""}, "opens"
+        )
     elif value == "open from the future":
         future = {**_open("c1"), "occurred_at": int((NOW + 301) * 1000)}
         value, headers = CODEC.encode(EVENT_RECORDS["open"], future, "opens")
@@ -352,7 +363,8 @@ async def test_a_record_that_would_make_its_customer_too_large_is_dead_lettered(
     ]
     await h.handle([h.event(e) for e in many] + [h.event(e) for e in coffee("c2")])
     stages = [d[dead_letter.STAGE] for d in h.dead_letters()]
-    assert stages and set(stages) == {b"store"}
+    assert stages
+    assert set(stages) == {b"store"}
     assert len(h.customers.data[b"c1"]) <= MAX_STORED_BYTES
     assert h.state("c2").instances, "the stream went on"
 
