@@ -177,6 +177,12 @@ class DemoProducer:
         value, headers = self._codec.encode(EVENT_RECORDS[event.kind], event.record, topic)
         self._producer.send(topic, key=event.key.encode(), value=value, headers=headers)
 
+    def send_unkeyed(self, event: DemoEvent) -> None:
+        """Produce ``event`` without a record key, as a careless producer would."""
+        topic = self._settings.event_topics[event.kind]
+        value, headers = self._codec.encode(EVENT_RECORDS[event.kind], event.record, topic)
+        self._producer.send(topic, key=None, value=value, headers=headers)
+
     def send_raw(self, kind: str, key: bytes, value: bytes) -> None:
         """Produce bytes as they are, e.g. a malformed record."""
         self._producer.send(self._settings.event_topics[kind], key=key, value=value)

@@ -52,6 +52,14 @@ class Engine:
         """order or delivery -> the latest scenarios that this event kind triggers."""
         for scenario in self._latest.values():
             self._triggered_by.setdefault(scenario.trigger.event, []).append(scenario)
+        self._relevant = frozenset(
+            value
+            for scenario in self._versions.values()
+            for value in (scenario.trigger.category, scenario.trigger.sku)
+            if value is not None
+        )
+        """Categories and SKUs that some trigger looks for: an order's lines of these are
+        the first it remembers."""
 
     @property
     def scenarios(self) -> list[Scenario]:
@@ -87,7 +95,7 @@ class Engine:
 
     def _on_order(self, state: CustomerState, order: Order, now: float, out: list[Effect]) -> None:
         self._convert(state, order, now, out)
-        summary = _summary(order)
+        summary = _summary(order, self._relevant)
         orders = state.orders
         orders[order.order_id] = summary
         if len(orders) > MAX_ORDERS:
@@ -293,20 +301,24 @@ def _may_enter(state: CustomerState, scenario: Scenario, order_id: str) -> bool:
     return True
 
 
-def _summary(order: Order) -> OrderSummary:
-    """What is remembered of an order: at most ``MAX_ORDER_LINES`` lines, one per SKU, with
-    names cut to ``MAX_NAME_CHARS``, so that a huge order cannot make a huge record."""
+def _summary(order: Order, relevant: frozenset[str]) -> OrderSummary:
+    """What is remembered of an order: at most ``MAX_ORDER_LINES`` lines, one per SKU, the
+    lines a trigger looks for first, names cut to ``MAX_NAME_CHARS``: a huge order cannot
+    make a huge record, and still triggers what its lines call for."""
     skus: list[str] = []
     categories: list[str] = []
     names: list[str] = []
-    for line in order.lines:
-        if line.sku in skus:
-            continue
-        skus.append(line.sku)
-        categories.append(line.category)
-        names.append(line.name[:MAX_NAME_CHARS])
-        if len(skus) == MAX_ORDER_LINES:
-            break
+    for wanted in (True, False):
+        for line in order.lines:
+            if len(skus) == MAX_ORDER_LINES:
+                break
+            if ((line.category in relevant) or (line.sku in relevant)) != wanted:
+                continue
+            if line.sku in skus:
+                continue
+            skus.append(line.sku)
+            categories.append(line.category)
+            names.append(line.name[:MAX_NAME_CHARS])
     return OrderSummary(
         order.occurred_at,
         order.channel,
