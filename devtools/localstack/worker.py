@@ -28,12 +28,18 @@ class WorkerProcess:
     """``python -m streams worker`` with ``settings`` as its environment; log in ``log_path``."""
 
     def __init__(
-        self, settings: Settings, log_path: Path, env: dict[str, str] | None = None
+        self,
+        settings: Settings,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.settings = settings
         self.log_path = log_path
         self.env = env or {}
         """More environment variables (e.g. a test's crash switch)."""
+        self.cwd = cwd
+        """Where the worker runs (e.g. outside the checkout, to run an installed package)."""
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 120.0) -> WorkerProcess:
@@ -43,6 +49,7 @@ class WorkerProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "streams", "worker"],
                 env=env,
+                cwd=self.cwd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
