@@ -45,6 +45,13 @@ COFFEE_MACHINE_LINE = {
     "quantity": 1,
     "unit_price": 34900,
 }
+BIKE_LINE = {
+    "sku": "BK-CITY-3",
+    "name": "City 3 bike",
+    "category": "bike",
+    "quantity": 1,
+    "unit_price": 59900,
+}
 
 
 def order_event(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.demo import DemoEvent, DemoProducer, order_event
+from devtools.demo import BIKE_LINE, DemoEvent, DemoProducer, order_event
 from devtools.localstack.command_reader import CommandReader
 from devtools.localstack.worker import WorkerProcess
 from streams.app import CRASH_AT_VARIABLE
@@ -28,13 +28,6 @@ from streams.topics import ensure_topics
 
 StartWorker = Callable[..., WorkerProcess]
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-BIKE_LINE = {
-    "sku": "BK-CITY-3",
-    "name": "City 3 bike",
-    "category": "bike",
-    "quantity": 1,
-    "unit_price": 59900,
-}
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import redis
 
-from devtools.demo import COFFEE_MACHINE_LINE, DemoProducer, delivery_event, order_event
+from devtools.demo import BIKE_LINE, COFFEE_MACHINE_LINE, DemoProducer, delivery_event, order_event
 from devtools.localstack.command_reader import CommandReader, read_topic
 from devtools.localstack.worker import WorkerProcess
 from streams.codecs import EVENT_RECORDS, AvroCodec, SchemaRegistryClient
@@ -38,13 +38,6 @@ steps:
     template: bike-accessories
     recommendations: [NO-URL, NO-PRICE, HELMET-URBAN]
 """
-BIKE_LINE = {
-    "sku": "BK-CITY-3",
-    "name": "City 3 bike",
-    "category": "bike",
-    "quantity": 1,
-    "unit_price": 59900,
-}
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.demo import DemoProducer, order_event
+from devtools.demo import BIKE_LINE, DemoProducer, order_event
 from devtools.localstack.command_reader import CommandReader
 from devtools.localstack.worker import WorkerProcess
 from streams.settings import Settings
@@ -100,14 +100,9 @@ def test_a_worker_from_the_wheel_handles_an_event(
     try:
         worker.start()
         reader, producer = CommandReader(settings), DemoProducer(settings)
-        bike = {
-            "sku": "BK-CITY-3",
-            "name": "City 3 bike",
-            "category": "bike",
-            "quantity": 1,
-            "unit_price": 59900,
-        }
-        producer.send(order_event("w1", "o1", int(time.time() * 1000), [bike], channel="store"))
+        producer.send(
+            order_event("w1", "o1", int(time.time() * 1000), [BIKE_LINE], channel="store")
+        )
         producer.flush()
         [command] = reader.wait_for(lambda c: len(c) >= 1, 60, "the bike's command")
         assert command["scenario_id"] == "in-store-bike"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from devtools.demo import COFFEE_MACHINE_LINE, DemoEvent, delivery_event, order_event
+from devtools.demo import BIKE_LINE, COFFEE_MACHINE_LINE, DemoEvent, delivery_event, order_event
 from streams.codecs import EVENT_RECORDS, SEND_COMMAND, AvroCodec
 from streams.engine import CustomerState, Engine, Input, TimerFired
 from streams.metrics import Metrics, create_metrics
@@ -40,13 +40,6 @@ TOPICS = {
 COMMAND_TOPICS = {"email": "cmd.email", "sms": "cmd.sms", "push": "cmd.push"}
 CODEC = AvroCodec()
 NOW = 1_795_000_000.0
-BIKE_LINE = {
-    "sku": "BK-CITY-3",
-    "name": "City 3 bike",
-    "category": "bike",
-    "quantity": 1,
-    "unit_price": 59900,
-}
 CATALOG = {
     sku: Product(sku, f"name of {sku}", 1000, "EUR", f"https://shop.example/{sku}")
     for sku in ("HELMET-URBAN", "PUMP-MINI", "CAPS-INTENSO-50", "DESCALER-500", "CAPS-BOX")
