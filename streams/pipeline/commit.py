@@ -175,7 +175,7 @@ class CommitProtocol:
             outbox[command.command_id] = command_to_list(command)
         if state is None or (state.is_empty() and not outbox):
             return None
-        value, _ = pack(customer.partition, state, outbox)
+        value, customer.timers = pack(customer.partition, state, outbox)
         if len(value) > MAX_STORED_BYTES:
             raise RecordTooLarge(
                 f"the customer's record would be {len(value)} bytes (at most {MAX_STORED_BYTES})"
@@ -194,7 +194,7 @@ class CommitProtocol:
         newline = value.index(b"\n") + 1
         if stored is not None and stored.startswith(value[:newline]):
             return  # the same head: no timer changed
-        pending = unpack_timers(value)[1]
+        pending = customer.timers  # as packed: the head is not parsed again
         if stored is not None:
             before = unpack_timers(stored)[1]
             pending = {i: t for i, t in pending.items() if before.get(i) != t}

@@ -41,7 +41,7 @@ class Customer:
     """A customer's state while a batch is handled: the stored bytes before the batch, the
     inputs decided since and what each decided."""
 
-    __slots__ = ("effects", "inputs", "key", "partition", "records", "state", "stored")
+    __slots__ = ("effects", "inputs", "key", "partition", "records", "state", "stored", "timers")
 
     def __init__(self, key: bytes, partition: int, stored: bytes | None) -> None:
         self.key = key
@@ -54,6 +54,8 @@ class Customer:
         """The record of each input, for the dead-letter topic."""
         self.effects: list[list[Effect]] = []
         """What each input decided."""
+        self.timers: dict[str, list[float]] = {}
+        """The pending timers of the record packed for this batch."""
 
     def commands(self) -> list[tuple[int, SendCommand]]:
         """The commands decided in this batch, each with the index of its input."""
