@@ -22,6 +22,7 @@ from streams.edge.faust.tables import PartitionedTable
 from streams.edge.faust.web import add_pages
 from streams.edge.redis.catalog import Catalog
 from streams.edge.redis.ledger import Ledger
+from streams.edge.redis.profiles import Profiles
 from streams.edge.redis.retry import redis_answers
 from streams.engine import Engine
 from streams.metrics import Metrics, create_metrics, init_scenario_labels
@@ -31,7 +32,7 @@ from streams.pipeline.dead_letters import DeadLetters
 from streams.pipeline.intake import REPARTITION, Intake
 from streams.pipeline.processor import Processor
 from streams.pipeline.timers import TimerWheel
-from streams.scenarios import load_scenarios
+from streams.scenarios import load_engine
 from streams.settings import Settings
 from streams.topology import CUSTOMERS_TABLE, due_timers_topic, repartition_topic
 
@@ -46,7 +47,7 @@ def create_app(
 ) -> faust.App:
     """A Faust app wired to ``settings``; the engine defaults to the scenario files'."""
     metrics = metrics or create_metrics(version=__version__)
-    engine = engine or Engine(load_scenarios(Path(settings.scenarios_dir)))
+    engine = engine or load_engine(Path(settings.scenarios_dir))
     init_scenario_labels(metrics, (s.id for s in engine.scenarios))
     app = faust_app(settings)
     codec = AvroCodec(
@@ -73,7 +74,15 @@ def create_app(
         metrics,
     )
     protocol = CommitProtocol(
-        Processor(engine, intake, customers, producer, repartition, metrics),
+        Processor(
+            engine,
+            intake,
+            customers,
+            producer,
+            repartition,
+            metrics,
+            Profiles(redis, metrics, settings.profile_cache_s),
+        ),
         commands,
         customers,
         producer,

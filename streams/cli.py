@@ -1,4 +1,4 @@
-"""The ``rebound`` command: worker, topics, catalog, validate, settings. (The local stack
+"""The ``rebound`` command: worker, topics, catalog, profiles, validate, settings. (The local stack
 for development is ``python -m devtools``, outside the installed package.)"""
 
 from __future__ import annotations
@@ -41,6 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     catalog.add_argument("file", type=Path, nargs="?", default=Path("scenarios/catalog.yaml"))
     catalog.set_defaults(run=_catalog)
 
+    profiles = commands.add_parser(
+        "profiles",
+        help="load customer profiles (CSV or JSON Lines) into Redis; bad lines are reported",
+    )
+    profiles.add_argument("file", type=Path, help=".csv, or JSON Lines (.jsonl, .ndjson)")
+    profiles.add_argument("--quiet", action="store_true", help="no progress bar")
+    profiles.set_defaults(run=_profiles)
+
     validate = commands.add_parser("validate", help="check the scenario files, then exit")
     validate.add_argument("folder", type=Path, nargs="?", help="default: REBOUND_SCENARIOS_DIR")
     validate.set_defaults(run=_validate)
@@ -59,12 +67,12 @@ def _worker(args: argparse.Namespace) -> None:
     from streams.edge.faust import private
     from streams.edge.faust.runtime import tune_gc
     from streams.preflight import check_kafka, check_redis
-    from streams.scenarios import load_scenarios
+    from streams.scenarios import load_engine
     from streams.topics import ensure_topics
 
     private.check()  # a Faust or aiokafka without what Rebound relies on stops the start
     settings = Settings.from_env()
-    load_scenarios(Path(settings.scenarios_dir))  # a bad file stops the start, named
+    engine = load_engine(Path(settings.scenarios_dir))  # a bad file stops the start, named
     check_kafka(settings)
     check_redis(settings)
     if args.create_topics:
@@ -73,7 +81,7 @@ def _worker(args: argparse.Namespace) -> None:
         import mode.loop
 
         mode.loop.use("uvloop")  # before the worker creates its loop
-    app = create_app(settings)
+    app = create_app(settings, engine=engine)
     tune_gc()
     faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
 
@@ -100,15 +108,39 @@ def _catalog(args: argparse.Namespace) -> None:
     print(f"loaded {count} products from {args.file}")
 
 
+def _profiles(args: argparse.Namespace) -> None:
+    import redis
+
+    from streams.edge.redis.profile_files import load_profiles_file
+    from streams.exceptions import ConfigurationError
+    from streams.preflight import check_redis
+
+    if not args.file.is_file():
+        raise ConfigurationError(f"{args.file}: no such file")
+    settings = Settings.from_env()
+    check_redis(settings)
+    report = load_profiles_file(
+        redis.Redis.from_url(settings.redis_url),
+        args.file,
+        progress=not args.quiet,
+        report=lambda line: print(f"{args.file}: {line}", file=sys.stderr),
+    )
+    print(f"loaded {report.loaded} profiles from {args.file}; {len(report.bad)} bad lines skipped")
+    if report.bad:
+        sys.exit(1)
+
+
 def _validate(args: argparse.Namespace) -> None:
-    from streams.scenarios import load_scenarios
+    from streams.scenarios import load_engine
 
     folder = args.folder or Path(Settings.from_env().scenarios_dir)
-    for scenario in load_scenarios(folder):
+    engine = load_engine(folder)
+    for scenario in engine.scenarios:
         print(
             f"ok  {scenario.source}: {scenario.id} v{scenario.version}, "
             f"{len(scenario.steps)} step(s)"
         )
+    print(f"ok  {engine.policies.source or 'no policies.yaml: the default policies'}")
 
 
 def _settings(args: argparse.Namespace) -> None:

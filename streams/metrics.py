@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
+from streams.engine.context import EXPIRED, NO_APP, NO_CONSENT, NOTHING_TO_RECOMMEND
 from streams.settings import CHANNELS, EVENT_KINDS
 
 DEAD_LETTER_STAGES = ("decode", "validate", "handle", "command", "store")
@@ -58,6 +59,10 @@ class Metrics:
     """How late a timer is handled, from its due time to its handling."""
     batch_size: Histogram
     """Records per batch handled by the intake agent."""
+    steps_dropped: Counter
+    steps_deferred: Counter
+    profile_reads: Counter
+    profiles_invalid: Counter
 
 
 def create_metrics(registry: CollectorRegistry | None = None, version: str = "") -> Metrics:
@@ -147,6 +152,33 @@ def create_metrics(registry: CollectorRegistry | None = None, version: str = "")
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
             registry=registry,
         ),
+        steps_dropped=Counter(
+            "rebound_steps_dropped",
+            "Steps due to send that sent nothing: suppressed (no_consent, no_app,"
+            " nothing_to_recommend) or expired (deferred past the scenario's expiry).",
+            ["scenario", "reason"],
+            registry=registry,
+        ),
+        steps_deferred=Counter(
+            "rebound_steps_deferred",
+            "Steps deferred to the next allowed moment, per reason (quiet_hours, day_off,"
+            " holiday, cap, spacing).",
+            ["scenario", "reason"],
+            registry=registry,
+        ),
+        profile_reads=Counter(
+            "rebound_profile_reads",
+            "Customer profiles looked up, by where they came from (cache, redis) and whether"
+            " the customer has one (found, absent: the defaults apply).",
+            ["source", "result"],
+            registry=registry,
+        ),
+        profiles_invalid=Counter(
+            "rebound_profile_invalid_fields",
+            "Profile fields with a value Rebound cannot use (ignored: the default applies;"
+            " the log names the customer id and the field).",
+            registry=registry,
+        ),
         batch_size=Histogram(
             "rebound_batch_records",
             "Records in each batch the intake agent handles (one fetch).",
@@ -170,5 +202,7 @@ def init_scenario_labels(metrics: Metrics, scenario_ids: Iterable[str]) -> None:
     for scenario in scenario_ids:
         metrics.instances_started.labels(scenario)
         metrics.conversions.labels(scenario)
-        for reason in ("completed", "purchased", "scenario_removed"):
+        for reason in ("completed", "purchased", "unsubscribed", "scenario_removed"):
             metrics.instances_ended.labels(scenario, reason)
+        for reason in (NO_CONSENT, NO_APP, NOTHING_TO_RECOMMEND, EXPIRED):
+            metrics.steps_dropped.labels(scenario, reason)

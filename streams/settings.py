@@ -91,6 +91,11 @@ class Settings:
     ledger_ttl_s: int = _setting(
         30 * 86400, "How long the Redis ledger remembers a published command id."
     )
+    profile_cache_s: float = _setting(
+        30.0,
+        "How long the worker keeps a customer profile read from Redis before reading it "
+        "again: a consent withdrawn in Redis holds at most this much later.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -121,6 +126,8 @@ class Settings:
             raise ConfigurationError(f"{ENV_PREFIX}PRODUCER_BATCH_KIB must be from 16 to 1023")
         if self.max_future_s < 0:
             raise ConfigurationError(f"{ENV_PREFIX}MAX_FUTURE_S must be zero or more")
+        if self.profile_cache_s < 0:
+            raise ConfigurationError(f"{ENV_PREFIX}PROFILE_CACHE_S must be zero or more")
         if self.batch_max_records < 1:
             raise ConfigurationError(f"{ENV_PREFIX}BATCH_MAX_RECORDS must be at least 1")
         if self.partitions < 1:

@@ -1,12 +1,21 @@
-"""The decision: ``Engine.decide(state, input, now) -> (state, effects)``, with no I/O.
+"""The decision: ``Engine.decide(state, input, now, context) -> (state, effects)``, no I/O.
 
-Inputs are events (order, delivery, open, click) and due timers; ``now`` is given, never read.
+Inputs are events (order, delivery, open, click) and due timers; ``now`` is given, never read;
+the customer's profile, the policies and the calendars come in the ``Context``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from streams.engine.context import (
+    EXPIRED,
+    NOTHING_TO_RECOMMEND,
+    Calendar,
+    Context,
+    Policies,
+    Profile,
+)
 from streams.engine.effects import (
     AdvanceInstance,
     Effect,
@@ -14,18 +23,23 @@ from streams.engine.effects import (
     RecordConversion,
     SendCommand,
     StartInstance,
+    StepDeferred,
+    StepDropped,
     TimerFired,
 )
 from streams.engine.events import Click, Delivery, Event, Open, Order
+from streams.engine.exceptions import EngineError
 from streams.engine.ids import command_id
-from streams.engine.scenario import Scenario, Trigger
+from streams.engine.scenario import Scenario, Step, Trigger
 from streams.engine.state import (
     ENTRY_MEMORY_S,
     MAX_NAME_CHARS,
     MAX_ORDER_LINES,
     MAX_ORDERS,
+    MAX_SENDS,
     ORDER_MEMORY_S,
     PRUNE_EVERY_S,
+    SUBSCRIPTION_MEMORY_S,
     CustomerState,
     Instance,
     OrderSummary,
@@ -40,7 +54,13 @@ _ENGAGEMENTS = (Open, Click)
 class Engine:
     """Decides for every loaded scenario; older versions stay for instances in flight."""
 
-    def __init__(self, scenarios: Iterable[Scenario]) -> None:
+    def __init__(self, scenarios: Iterable[Scenario], policies: Policies | None = None) -> None:
+        self.policies = policies or Policies()
+        self.calendar = Calendar()
+        self.defaults = Context(None, self.policies, self.calendar)
+        """The context of a customer without a profile."""
+        self.unread = Context(None, self.policies, self.calendar, read=False)
+        """The context of an input for which the profile was not read (``needs_profile``)."""
         self._versions: dict[tuple[str, int], Scenario] = {}
         self._latest: dict[str, Scenario] = {}
         for scenario in scenarios:
@@ -60,6 +80,25 @@ class Engine:
         )
         """Categories and SKUs that some trigger looks for: an order's lines of these are
         the first it remembers."""
+        self._any_order_triggers = any(
+            s.trigger.category is None and s.trigger.sku is None for s in self._latest.values()
+        )
+        self._priority = {key: s.priority for key, s in self._versions.items()}
+
+    def context(self, profile: Profile | None) -> Context:
+        """The context of a customer whose profile is ``profile`` (None: has none)."""
+        return Context(profile, self.policies, self.calendar)
+
+    def needs_profile(self, event: Input) -> bool:
+        """Whether deciding on ``event`` may start an instance or run a step, the only
+        decisions that read the profile: the worker reads profiles for these inputs only
+        (opens, clicks and orders that no trigger looks for are most of a stream)."""
+        if isinstance(event, _ENGAGEMENTS):
+            return False
+        if isinstance(event, Order) and not self._any_order_triggers:
+            relevant = self._relevant
+            return any(line.category in relevant or line.sku in relevant for line in event.lines)
+        return True
 
     @property
     def scenarios(self) -> list[Scenario]:
@@ -77,23 +116,33 @@ class Engine:
         return True
 
     def decide(
-        self, state: CustomerState | None, event: Input, now: float
+        self,
+        state: CustomerState | None,
+        event: Input,
+        now: float,
+        context: Context | None = None,
     ) -> tuple[CustomerState, list[Effect]]:
+        """``context`` None: a customer without a profile."""
         state = state or CustomerState(event.customer_id)
+        ctx = context or self.defaults
         if now - state.pruned_at >= PRUNE_EVERY_S:
-            self._forget_old(state, now)  # before deciding: what is forgotten plays no part
+            self._forget_old(state, now, ctx)  # before deciding: what is forgotten plays no part
         effects: list[Effect] = []
+        if ctx.unsubscribed:
+            _unsubscribe(state, now, effects)
         if isinstance(event, Order):
-            self._on_order(state, event, now, effects)
+            self._on_order(state, event, now, ctx, effects)
         elif isinstance(event, Delivery):
-            self._on_delivery(state, event, now, effects)
+            self._on_delivery(state, event, now, ctx, effects)
         elif isinstance(event, _ENGAGEMENTS):
             _on_engagement(state, event)
         elif isinstance(event, TimerFired):
-            self._on_timer(state, event, now, effects)
+            self._on_timer(state, event, now, ctx, effects)
         return state, effects
 
-    def _on_order(self, state: CustomerState, order: Order, now: float, out: list[Effect]) -> None:
+    def _on_order(
+        self, state: CustomerState, order: Order, now: float, ctx: Context, out: list[Effect]
+    ) -> None:
         self._convert(state, order, now, out)
         summary = _summary(order, self._relevant)
         orders = state.orders
@@ -101,17 +150,30 @@ class Engine:
         if len(orders) > MAX_ORDERS:
             del orders[min(orders, key=lambda k: orders[k].placed_at)]
         self._trigger(
-            state, "order", order.order_id, order.event_id, order.occurred_at, summary, now, out
+            state,
+            "order",
+            order.order_id,
+            order.event_id,
+            order.occurred_at,
+            summary,
+            now,
+            ctx,
+            out,
         )
         early = state.early_deliveries.pop(order.order_id, None)
         if early is not None:
             event_id, delivered_at = early
             self._trigger(
-                state, "delivery", order.order_id, event_id, delivered_at, summary, now, out
+                state, "delivery", order.order_id, event_id, delivered_at, summary, now, ctx, out
             )
 
     def _on_delivery(
-        self, state: CustomerState, delivery: Delivery, now: float, out: list[Effect]
+        self,
+        state: CustomerState,
+        delivery: Delivery,
+        now: float,
+        ctx: Context,
+        out: list[Effect],
     ) -> None:
         summary = state.orders.get(delivery.order_id)
         if summary is None:  # not read yet (or forgotten): matched when the order comes
@@ -125,6 +187,7 @@ class Engine:
             delivery.occurred_at,
             summary,
             now,
+            ctx,
             out,
         )
 
@@ -137,13 +200,16 @@ class Engine:
         at: float,
         summary: OrderSummary,
         now: float,
+        ctx: Context,
         out: list[Effect],
     ) -> None:
+        if ctx.unsubscribed:
+            return
         for scenario in self._triggered_by.get(kind, ()):
             trigger = scenario.trigger
             if not _matches(trigger, summary):
                 continue
-            if not _may_enter(state, scenario, order_id):
+            if not _may_enter(state, scenario, order_id, summary.subscription_id):
                 continue
             instance = Instance(
                 id=f"{scenario.id}:{order_id}",
@@ -158,21 +224,36 @@ class Engine:
             )
             state.instances[instance.id] = instance
             state.entered[instance.id] = now
+            if scenario.once_per_subscription and summary.subscription_id:
+                state.entered[_subscription_key(scenario.id, summary.subscription_id)] = now
             out.append(StartInstance(instance.id, scenario.id, scenario.version))
-            self._advance(state, scenario, instance, now, out)
+            self._advance(state, scenario, instance, now, ctx, out, None)
 
     def _on_timer(
-        self, state: CustomerState, fired: TimerFired, now: float, out: list[Effect]
+        self, state: CustomerState, fired: TimerFired, now: float, ctx: Context, out: list[Effect]
     ) -> None:
+        """Run the fired instance's step, and every other step of the customer due by then,
+        the scenarios of higher priority first: they compete for the same caps. (The other
+        instances' own fires then find their timers moved on: no-ops.)"""
         instance = state.instances.get(fired.instance_id)
         if instance is None or not instance.running or instance.timer_version != fired.version:
             return  # stale or repeated fire: a no-op
-        scenario = self._versions.get((instance.scenario_id, instance.version))
-        if scenario is None:
-            _end(instance, "scenario_removed", now, out)
-            return
-        instance.due_at = None
-        self._advance(state, scenario, instance, max(now, fired.due_at), out)
+        at = max(now, fired.due_at)
+        due = [
+            i
+            for i in state.instances.values()
+            if i.ended_at is None and i.due_at is not None and i.due_at <= at
+        ]
+        if len(due) > 1:
+            priority = self._priority
+            due.sort(key=lambda i: (-priority.get((i.scenario_id, i.version), 0), i.due_at, i.id))
+        for instance in due:
+            scheduled, instance.due_at = instance.due_at, None
+            scenario = self._versions.get((instance.scenario_id, instance.version))
+            if scenario is None:
+                _end(instance, "scenario_removed", now, out)
+                continue
+            self._advance(state, scenario, instance, at, ctx, out, scheduled)
 
     def _advance(
         self,
@@ -180,17 +261,24 @@ class Engine:
         scenario: Scenario,
         instance: Instance,
         now: float,
+        ctx: Context,
         out: list[Effect],
+        scheduled: float | None,
     ) -> None:
-        """Run every step that is due, then schedule the next one or end the instance."""
+        """Run every step that is due, then schedule the next one or end the instance.
+        ``scheduled``: when the timer that runs the first step was due."""
+        zone_name = ctx.zone_name(scenario.timezone)
         while instance.next_step < len(scenario.steps):
             step = scenario.steps[instance.next_step]
-            due = due_time(step.wait, instance.last_step_at, scenario.timezone)
+            due = due_time(step.wait, instance.last_step_at, zone_name, ctx.business_day)
             if due > now:  # the timer is the state's: CustomerState.pending_timers
-                instance.timer_version += 1
-                instance.due_at = due
+                _schedule(instance, due)
                 return
-            self._run_step(state, scenario, instance, now, out)
+            if instance.deferred_from is not None and scheduled is not None:
+                due = max(due, scheduled)  # the deferred moment it was due at
+            scheduled = None
+            if not self._run_step(state, scenario, instance, step, due, now, ctx, zone_name, out):
+                return  # deferred
         _end(instance, "completed", now, out)
 
     def _run_step(
@@ -198,42 +286,80 @@ class Engine:
         state: CustomerState,
         scenario: Scenario,
         instance: Instance,
+        step: Step,
+        due: float,
         now: float,
+        ctx: Context,
+        zone_name: str,
         out: list[Effect],
-    ) -> None:
-        step = scenario.steps[instance.next_step]
-        instance.next_step += 1
-        instance.last_step_at = now
+    ) -> bool:
+        """The step sends, is skipped or dropped (True), or is deferred (False: its timer
+        is set)."""
         condition = step.condition
         if condition is not None:
             done = instance.opened if condition.kind == "opened" else instance.clicked
             if condition.step_id in done:
+                _next_step(instance, now)
                 out.append(AdvanceInstance(instance.id, step.id, sent=False))
-                return
+                return True
+        first_due = instance.deferred_from if instance.deferred_from is not None else due
+        channel = step.channels[0]
+        if step.to == "customer":
+            if not ctx.read:
+                raise EngineError(f"step {step.id} of {instance.id} ran without the profile")
+            chosen, refusal = ctx.channel(step.channels)
+            if chosen is None:
+                return _drop(instance, step, refusal, now, out)
+            channel = chosen
+            slot, reasons = ctx.next_slot(channel, now, state.sends, zone_name)
+            if slot > now:
+                if slot > first_due + scenario.expiry_s:
+                    return _drop(instance, step, EXPIRED, now, out)
+                instance.deferred_from = first_due
+                instance.deferrals = [*instance.deferrals, *(r for r in reasons if r not in instance.deferrals)]
+                _schedule(instance, slot)
+                out.append(StepDeferred(instance.id, scenario.id, step.id, reasons, slot))
+                return False
+        if now > first_due + scenario.expiry_s:
+            return _drop(instance, step, EXPIRED, now, out)
+        recommendations = _recommend(state, instance, step, ctx)
+        if step.recommendations and not recommendations:
+            return _drop(instance, step, NOTHING_TO_RECOMMEND, now, out)
+        deferred_from, reasons = instance.deferred_from, tuple(instance.deferrals)
+        _next_step(instance, now)
         cid = command_id(state.customer_id, scenario.id, scenario.version, instance.id, step.id)
         instance.sent[step.id] = cid
         instance.sent_at = now
-        instance.recommended = sorted({*instance.recommended, *step.recommendations})
+        instance.recommended = sorted({*instance.recommended, *recommendations})
+        if step.to == "customer":
+            sends = state.sends
+            sends.append([now, channel])
+            if len(sends) > MAX_SENDS:
+                del sends[0]
         out.append(AdvanceInstance(instance.id, step.id, sent=True))
         out.append(
             SendCommand(
                 command_id=cid,
                 customer_id=state.customer_id,
-                channel=step.channel,
+                channel=channel,
                 scenario_id=scenario.id,
                 scenario_version=scenario.version,
                 step_id=step.id,
                 template=step.template,
                 personalisation=(("product_name", instance.product_name),),
-                recommendations=step.recommendations,
+                recommendations=recommendations,
                 offer=step.offer,
                 trigger_kind=instance.trigger_kind,
                 trigger_event_id=instance.trigger_event_id,
                 order_id=instance.order_id,
                 created_at=now,
-                not_after=now + scenario.expiry_s,
+                not_after=first_due + scenario.expiry_s,
+                due_at=due,
+                deferred_from=deferred_from,
+                deferral_reasons=reasons,
             )
         )
+        return True
 
     def _convert(self, state: CustomerState, order: Order, now: float, out: list[Effect]) -> None:
         """A purchase of a recommended product: a conversion, and the end of the instance."""
@@ -257,12 +383,17 @@ class Engine:
                     instance.due_at = None
                 _end(instance, "purchased", now, out)
 
-    def _forget_old(self, state: CustomerState, now: float) -> None:
+    def _forget_old(self, state: CustomerState, now: float, ctx: Context) -> None:
         state.pruned_at = now
         for order_id in [k for k, o in state.orders.items() if now - o.placed_at > ORDER_MEMORY_S]:
             del state.orders[order_id]
-        for key in [k for k, at in state.entered.items() if now - at > ENTRY_MEMORY_S]:
-            del state.entered[key]
+        for key, at in list(state.entered.items()):
+            memory = SUBSCRIPTION_MEMORY_S if _SUBSCRIPTION in key else ENTRY_MEMORY_S
+            if now - at > memory:
+                del state.entered[key]
+        if state.sends:
+            oldest = now - ctx.policies.memory_s
+            state.sends = [s for s in state.sends if s[0] > oldest]
         for key in [k for k, d in state.early_deliveries.items() if now - d[1] > ORDER_MEMORY_S]:
             del state.early_deliveries[key]
         for instance in list(state.instances.values()):
@@ -291,8 +422,23 @@ def _matches(trigger: Trigger, order: OrderSummary) -> bool:
     )
 
 
-def _may_enter(state: CustomerState, scenario: Scenario, order_id: str) -> bool:
+_SUBSCRIPTION = ":subscription:"
+
+
+def _subscription_key(scenario_id: str, subscription_id: str) -> str:
+    return f"{scenario_id}{_SUBSCRIPTION}{subscription_id}"
+
+
+def _may_enter(
+    state: CustomerState, scenario: Scenario, order_id: str, subscription_id: str | None
+) -> bool:
     if scenario.once_per_order and f"{scenario.id}:{order_id}" in state.entered:
+        return False
+    if (
+        scenario.once_per_subscription
+        and subscription_id
+        and _subscription_key(scenario.id, subscription_id) in state.entered
+    ):
         return False
     if scenario.not_while_running:
         for instance in state.instances.values():
@@ -327,6 +473,7 @@ def _summary(order: Order, relevant: frozenset[str]) -> OrderSummary:
         names,
         order.subscription_plan,
         order.subscription_period,
+        order.subscription_id,
     )
 
 
@@ -348,6 +495,50 @@ def _on_engagement(state: CustomerState, event: Open | Click) -> None:
         instance.opened.append(step_id)  # a click implies the message was opened
     if isinstance(event, Click) and step_id not in instance.clicked:
         instance.clicked.append(step_id)
+
+
+def _recommend(state: CustomerState, instance: Instance, step: Step, ctx: Context) -> tuple[str, ...]:
+    """The step's candidates the customer has not bought and whose attributes the profile
+    declares; with ``pick``, at most that many, those not recommended yet first."""
+    bought = state.bought()
+    skus = [
+        c.sku
+        for c in step.recommendations
+        if c.sku not in bought and all(ctx.attribute(k) == v for k, v in c.requires)
+    ]
+    if step.pick is not None:
+        seen = instance.recommended
+        skus = ([s for s in skus if s not in seen] + [s for s in skus if s in seen])[: step.pick]
+    return tuple(skus)
+
+
+def _schedule(instance: Instance, due: float) -> None:
+    instance.timer_version += 1
+    instance.due_at = due
+
+
+def _next_step(instance: Instance, now: float) -> None:
+    instance.next_step += 1
+    instance.last_step_at = now
+    instance.deferred_from = None
+    instance.deferrals = []
+
+
+def _drop(instance: Instance, step: Step, reason: str, now: float, out: list[Effect]) -> bool:
+    _next_step(instance, now)
+    out.append(StepDropped(instance.id, instance.scenario_id, step.id, reason))
+    return True
+
+
+def _unsubscribe(state: CustomerState, now: float, out: list[Effect]) -> None:
+    """The profile says unsubscribed: every running instance ends (its timer's fire becomes
+    a no-op)."""
+    for instance in state.instances.values():
+        if instance.ended_at is None:
+            if instance.due_at is not None:
+                instance.timer_version += 1
+                instance.due_at = None
+            _end(instance, "unsubscribed", now, out)
 
 
 def _end(instance: Instance, reason: str, now: float, out: list[Effect]) -> None:

@@ -42,7 +42,30 @@ class ExitInstance:
     instance_id: str
     scenario_id: str
     reason: str
-    """``completed``, ``purchased`` or ``scenario_removed``."""
+    """``completed``, ``purchased``, ``unsubscribed`` or ``scenario_removed``."""
+
+
+@value
+class StepDropped:
+    """A step due to send sent nothing: no channel the customer may get (``no_consent``,
+    ``no_app``), nothing left to recommend, or deferred past its expiry (``expired``)."""
+
+    instance_id: str
+    scenario_id: str
+    step_id: str
+    reason: str
+
+
+@value
+class StepDeferred:
+    """A step due to send waits for the next allowed moment (``streams.engine.context``)."""
+
+    instance_id: str
+    scenario_id: str
+    step_id: str
+    reasons: tuple[str, ...]
+    """``quiet_hours``, ``day_off``, ``holiday``, ``cap``, ``spacing``."""
+    until: float
 
 
 @value
@@ -74,6 +97,19 @@ class SendCommand:
     order_id: str
     created_at: float
     not_after: float
+    due_at: float = 0.0
+    """When the step was due to send, after deferrals (0: unknown, an older record)."""
+    deferred_from: float | None = None
+    """When it first fell due, if it was deferred."""
+    deferral_reasons: tuple[str, ...] = ()
 
 
-Effect = StartInstance | AdvanceInstance | ExitInstance | RecordConversion | SendCommand
+Effect = (
+    StartInstance
+    | AdvanceInstance
+    | ExitInstance
+    | RecordConversion
+    | SendCommand
+    | StepDropped
+    | StepDeferred
+)

@@ -40,6 +40,8 @@ class Order:
     subscription_plan: str | None
     subscription_period: int | None
     """1 for the first order of a subscription, 2 for the second..."""
+    subscription_id: str | None = None
+    """The subscription's own id (Order version 2): the same across its renewals."""
 
     kind = "order"
 
@@ -133,6 +135,7 @@ def _order(r: dict[str, Any]) -> Order:
         r["currency"],
         sub["plan"] if sub else None,
         sub["period_index"] if sub else None,
+        sub.get("id") if sub else None,
     )
 
 

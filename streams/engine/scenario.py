@@ -31,7 +31,11 @@ class Wait:
     delay_s: float
     """After the trigger (first step) or after the previous step."""
     at_local_time: tuple[int, int] | None = None
-    """(hour, minute) in the scenario's time zone: the first such moment after the delay."""
+    """(hour, minute) in the customer's time zone (the scenario's when the profile gives
+    none): the first such moment after the delay."""
+    business_days: bool = False
+    """The delay is a number of business days (Monday to Friday, outside the public holidays
+    of the customer's country), and the step falls on one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +55,38 @@ class Offer:
 
 
 @dataclass(frozen=True, slots=True)
+class Candidate:
+    """A product a step may recommend, when the customer's declared attributes match."""
+
+    sku: str
+    requires: tuple[tuple[str, str], ...] = ()
+    """(attribute, value) pairs the profile must declare, e.g. (("skin_type", "dry"),)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     id: str
     wait: Wait
-    channel: str
+    channels: tuple[str, ...]
+    """The channel, or channels in order of preference: the first the customer may get
+    (consent; the app for push) is used."""
     template: str
-    recommendations: tuple[str, ...]
-    """SKUs; the catalog gives their names, prices and links."""
+    recommendations: tuple[Candidate, ...]
+    """SKUs (the catalog gives their names, prices and links), in order of preference.
+    Products the customer already bought are left out."""
     condition: Condition | None = None
     offer: Offer | None = None
+    pick: int | None = None
+    """Recommend at most this many, preferring products not recommended yet in the
+    instance; None: every candidate (a reminder repeats its list)."""
+    to: str = "customer"
+    """``customer``, or ``seller`` for a message to the store's staff (the tablet at the
+    till): no consent, quiet hours or pressure apply, and it does not count for them."""
+
+    @property
+    def channel(self) -> str:
+        """The preferred channel."""
+        return self.channels[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +97,8 @@ class Scenario:
     steps: tuple[Step, ...]
     once_per_order: bool = True
     """A second trigger for the same order (e.g. a repeated delivery) starts nothing."""
+    once_per_subscription: bool = False
+    """One instance per subscription id, ever: a renewal of the subscription starts nothing."""
     not_while_running: bool = True
     """No new instance while one of this scenario runs for the customer."""
     exit_on_purchase: bool = True
@@ -77,8 +106,14 @@ class Scenario:
     attribution_window_s: float = 14 * 86400.0
     """A purchase of a recommended product this long after a send counts as a conversion."""
     expiry_s: float = 2 * 86400.0
-    """A send command is not to be sent later than this after it was created."""
+    """A step's message goes out at most this long after the step fell due: one deferred
+    (quiet hours, pressure) past it is dropped and counted as expired. The command's
+    ``not_after``."""
     timezone: str = "Europe/Paris"
+    """For local times of customers whose profile gives no time zone."""
+    priority: int = 0
+    """Among messages that fall due together for one customer, the higher goes first (and
+    takes the last place a cap leaves)."""
     source: str = ""
     """The file it was read from, for messages."""
 

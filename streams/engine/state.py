@@ -17,6 +17,10 @@ ORDER_MEMORY_S = 60 * 86400.0
 """How long an order is remembered, so that its delivery can be matched to its lines."""
 ENTRY_MEMORY_S = 180 * 86400.0
 """How long "once per order" remembers an entry."""
+SUBSCRIPTION_MEMORY_S = 3 * 366 * 86400.0
+"""How long "once per subscription" remembers an entry: renewals come months apart."""
+MAX_SENDS = 100
+"""Sends remembered at most per customer (for the caps and the spacing), the most recent."""
 MAX_ORDERS = 50
 """Orders remembered at most per customer, the most recent: a customer's record stays bounded."""
 MAX_ORDER_LINES = 50
@@ -38,6 +42,7 @@ class OrderSummary:
     names: list[str]
     subscription_plan: str | None = None
     subscription_period: int | None = None
+    subscription_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -67,6 +72,10 @@ class Instance:
     recommended: list[str] = field(default_factory=list)
     ended_at: float | None = None
     exit_reason: str | None = None
+    deferred_from: float | None = None
+    """When the pending step first fell due, while it is deferred."""
+    deferrals: list[str] = field(default_factory=list)
+    """Why the pending step was deferred (``streams.engine.context``)."""
 
     @property
     def running(self) -> bool:
@@ -86,13 +95,17 @@ class CustomerState:
     comes."""
     pruned_at: float = 0.0
     """When old entries were last looked for and forgotten."""
+    sends: list[list[Any]] = field(default_factory=list)
+    """[at, channel] of the recent messages to the customer, oldest first, across every
+    scenario: what the pressure policies count."""
 
     def to_json(self) -> bytes:
         """The stored form: a JSON array, fields by position rather than by name (half the
         size, twice as fast both ways; this runs for every customer the worker touches).
 
         ``[1, customer_id, {order id: [OrderSummary fields]}, {instance id: [Instance
-        fields]}, entered, early_deliveries, pruned_at]``, the leading 1 being the format.
+        fields]}, entered, early_deliveries, pruned_at, sends]``, the leading 1 being the
+        format.
         Fields are in declaration order, so a field is only ever added at the end, with a
         default; a stored value without it reads as that default.
         """
@@ -105,6 +118,7 @@ class CustomerState:
                 self.entered,
                 self.early_deliveries,
                 self.pruned_at,
+                self.sends,
             ]
         )
 
@@ -121,6 +135,7 @@ class CustomerState:
             entered,
             early_deliveries,
             pruned_at,
+            data[7] if len(data) > 7 else [],
         )
 
     def is_empty(self) -> bool:
@@ -135,6 +150,10 @@ class CustomerState:
             for instance in self.instances.values()
             if instance.ended_at is None and instance.due_at is not None
         }
+
+    def bought(self) -> set[str]:
+        """The SKUs of the remembered orders."""
+        return {sku for order in self.orders.values() for sku in order.skus}
 
     def instance_for_command(self, command_id: str) -> tuple[Instance, str] | None:
         """The instance and step that published ``command_id``."""

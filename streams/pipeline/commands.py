@@ -54,6 +54,11 @@ def command_record(command: SendCommand, products: list[Product]) -> dict[str, A
         },
         "created_at": int(command.created_at * 1000),
         "not_after": int(command.not_after * 1000),
+        "due_at": int(command.due_at * 1000) if command.due_at else None,
+        "deferred_from": None
+        if command.deferred_from is None
+        else int(command.deferred_from * 1000),
+        "deferral_reasons": list(command.deferral_reasons),
     }
 
 

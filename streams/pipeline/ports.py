@@ -1,8 +1,8 @@
 """What the per-batch logic needs of the outside world, as small typed interfaces.
 
 The pipeline imports no Faust, aiokafka or Redis: ``streams.edge`` implements these ports
-(``streams.edge.faust`` the table and the producer, ``streams.edge.redis`` the catalog and
-the ledger), the unit tests implement them in memory, and ``streams.app`` wires them.
+(``streams.edge.faust`` the table and the producer, ``streams.edge.redis`` the catalog, the
+profiles and the ledger), the unit tests implement them in memory, and ``streams.app`` wires them.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from streams.engine.context import Profile
 
 Headers = list[tuple[str, bytes]]
 KeyedRecord = tuple[bytes | None, bytes | None, Headers]
@@ -84,6 +86,13 @@ class Catalog(Protocol):
     async def products(self, skus: Iterable[str]) -> list[Product]:
         """The known products among ``skus``, in order; an unknown SKU, or one whose entry
         lacks a name, price or currency, is left out and counted."""
+
+
+class Profiles(Protocol):
+    """Customer profiles, owned by the CRM (``streams.edge.redis.profiles``)."""
+
+    async def get_many(self, customer_ids: Iterable[str]) -> dict[str, Profile | None]:
+        """The profile of each of ``customer_ids``; None for a customer without one."""
 
 
 class Ledger(Protocol):

@@ -1,5 +1,6 @@
-"""A batch of records through the engine: each customer's state loaded once, every input
-decided in the batch's order (so one customer's events keep their partition's order).
+"""A batch of records through the engine: each customer's state loaded once, the profiles
+the batch needs read from Redis in one round trip, every input decided in the batch's order
+(so one customer's events keep their partition's order).
 
 A record that cannot be decoded or validated goes to the dead-letter topic; one keyed
 otherwise than by its customer goes through the repartition topic; one whose decision fails
@@ -16,10 +17,11 @@ from typing import Any, Protocol
 
 from streams.codecs import RegistryUnavailable
 from streams.engine import CustomerState, Input, TimerFired
+from streams.engine.context import Context, Profile
 from streams.engine.effects import Effect, SendCommand
 from streams.metrics import Metrics
 from streams.pipeline.intake import KIND_HEADER, Intake, Misrouted, Rejected
-from streams.pipeline.ports import CustomerStore, Sender, no_delivery_callback
+from streams.pipeline.ports import CustomerStore, Profiles, Sender, no_delivery_callback
 from streams.pipeline.stored import unpack_state
 from streams.pipeline.tally import Tally
 
@@ -30,24 +32,46 @@ REGISTRY_RETRY_S = 2.0
 class Decider(Protocol):
     """What the processor needs of ``streams.engine.Engine``."""
 
+    unread: Context
+
     def decide(
-        self, state: CustomerState | None, event: Input, now: float
+        self,
+        state: CustomerState | None,
+        event: Input,
+        now: float,
+        context: Context | None = None,
     ) -> tuple[CustomerState, list[Effect]]: ...
 
     def may_change(self, event: Input, mentions: Callable[[str], bool]) -> bool: ...
+
+    def needs_profile(self, event: Input) -> bool: ...
+
+    def context(self, profile: Profile | None) -> Context: ...
 
 
 class Customer:
     """A customer's state while a batch is handled: the stored bytes before the batch, the
     inputs decided since and what each decided."""
 
-    __slots__ = ("effects", "inputs", "key", "partition", "records", "state", "stored", "timers")
+    __slots__ = (
+        "context",
+        "effects",
+        "inputs",
+        "key",
+        "partition",
+        "records",
+        "state",
+        "stored",
+        "timers",
+    )
 
-    def __init__(self, key: bytes, partition: int, stored: bytes | None) -> None:
+    def __init__(self, key: bytes, partition: int, stored: bytes | None, context: Context) -> None:
         self.key = key
         self.partition = partition
         self.stored = stored
         """The bytes in the table before this batch."""
+        self.context = context
+        """The profile and rules every input of the batch is decided with."""
         self.state = unpack_state(stored) if stored is not None else None
         self.inputs: list[Input] = []
         self.records: list[Any] = []
@@ -78,7 +102,7 @@ class Customer:
         state = unpack_state(self.stored) if self.stored is not None else None
         effects = []
         for done in self.inputs:
-            state, decided = engine.decide(state, done, now)
+            state, decided = engine.decide(state, done, now, self.context)
             effects.append(decided)
         self.state, self.effects = state, effects
 
@@ -106,24 +130,34 @@ class Processor:
         sender: Sender,
         repartition_topic: str,
         metrics: Metrics,
+        profiles: Profiles,
     ) -> None:
         self.engine = engine
         self.intake = intake
         self._customers = customers
+        self._profiles = profiles
         self._sender = sender
         self._repartition_topic = repartition_topic
         self._metrics = metrics
 
     async def decide(self, records: Sequence[Any], now: float, tally: Tally) -> list[Customer]:
         """Decide on every record; the customers whose inputs may have changed them."""
-        customers: dict[bytes, Customer] = {}
-        decide, may_change = self.engine.decide, self.engine.may_change
-        mentions = _Mentions()
-        kinds = tally.kinds
+        engine = self.engine
+        parsed: list[tuple[Any, Input]] = []
+        wanted: set[str] = set()
+        needs_profile = engine.needs_profile
         for record in records:
             event = await self._parse(record, now)
-            if event is None:
-                continue
+            if event is not None:
+                parsed.append((record, event))
+                if needs_profile(event):
+                    wanted.add(event.customer_id)
+        profiles = await self._profiles.get_many(wanted) if wanted else {}
+        customers: dict[bytes, Customer] = {}
+        decide, may_change, unread = engine.decide, engine.may_change, engine.unread
+        mentions = _Mentions()
+        kinds = tally.kinds
+        for record, event in parsed:
             key = record.key
             customer = customers.get(key)
             if customer is None:
@@ -131,9 +165,13 @@ class Processor:
                 if not may_change(event, mentions):
                     kinds.append(event.kind)
                     continue
-                customer = customers[key] = Customer(key, record.partition, stored)
+                customer_id = event.customer_id
+                context = (
+                    engine.context(profiles[customer_id]) if customer_id in wanted else unread
+                )
+                customer = customers[key] = Customer(key, record.partition, stored, context)
             try:
-                state, effects = decide(customer.state, event, now)
+                state, effects = decide(customer.state, event, now, customer.context)
             # Principle 5: the record is kept in the dead-letter topic, the stream goes on.
             except Exception as exc:
                 log.exception(

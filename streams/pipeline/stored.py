@@ -104,12 +104,17 @@ def command_to_list(command: SendCommand) -> list[Any]:
         command.order_id,
         command.created_at,
         command.not_after,
+        command.due_at,
+        command.deferred_from,
+        list(command.deferral_reasons),
     ]
 
 
 def command_from_list(fields: list[Any]) -> SendCommand:
-    """The send command of an outbox entry (``command_to_list``)."""
+    """The send command of an outbox entry (``command_to_list``; one stored before the
+    command said when it was due has 15 fields)."""
     offer = fields[9]
+    later = fields[15:18] if len(fields) >= 18 else [0.0, None, []]
     return SendCommand(
         fields[0],
         fields[1],
@@ -126,4 +131,7 @@ def command_from_list(fields: list[Any]) -> SendCommand:
         fields[12],
         float(fields[13]),
         float(fields[14]),
+        float(later[0]),
+        None if later[1] is None else float(later[1]),
+        tuple(later[2]),
     )

@@ -10,12 +10,23 @@ from streams.engine.effects import (
     ExitInstance,
     RecordConversion,
     StartInstance,
+    StepDeferred,
+    StepDropped,
 )
 from streams.metrics import Metrics
 
 
 class Tally:
-    __slots__ = ("conversions", "ended", "kinds", "lateness", "revenue", "started")
+    __slots__ = (
+        "conversions",
+        "deferred",
+        "dropped",
+        "ended",
+        "kinds",
+        "lateness",
+        "revenue",
+        "started",
+    )
 
     def __init__(self) -> None:
         self.kinds: list[str] = []
@@ -25,6 +36,8 @@ class Tally:
         self.ended: Counter[tuple[str, str]] = Counter()
         self.conversions: Counter[str] = Counter()
         self.revenue: defaultdict[tuple[str, str], float] = defaultdict(float)
+        self.dropped: Counter[tuple[str, str]] = Counter()
+        self.deferred: Counter[tuple[str, str]] = Counter()
 
     def count(self, effects: list[Effect]) -> None:
         for effect in effects:
@@ -35,6 +48,11 @@ class Tally:
             elif isinstance(effect, RecordConversion):
                 self.conversions[effect.scenario_id] += 1
                 self.revenue[(effect.scenario_id, effect.currency)] += effect.revenue / 100
+            elif isinstance(effect, StepDropped):
+                self.dropped[(effect.scenario_id, effect.reason)] += 1
+            elif isinstance(effect, StepDeferred):
+                for reason in effect.reasons:
+                    self.deferred[(effect.scenario_id, reason)] += 1
 
     def report(self, metrics: Metrics) -> None:
         for kind, count in Counter(self.kinds).items():
@@ -49,3 +67,7 @@ class Tally:
             metrics.conversions.labels(scenario).inc(count)
         for (scenario, currency), amount in self.revenue.items():
             metrics.conversion_revenue.labels(scenario, currency).inc(amount)
+        for (scenario, reason), count in self.dropped.items():
+            metrics.steps_dropped.labels(scenario, reason).inc(count)
+        for (scenario, reason), count in self.deferred.items():
+            metrics.steps_deferred.labels(scenario, reason).inc(count)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from streams.engine.scenario import Condition, Offer, Scenario, Step, Trigger, Wait
+from streams.engine.scenario import Candidate, Condition, Offer, Scenario, Step, Trigger, Wait
 from streams.exceptions import ConfigurationError
 from streams.scenarios.exceptions import ScenarioError
 from streams.scenarios.yaml_nodes import Located
@@ -21,16 +21,29 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _CONDITION = re.compile(r"^not\s+(opened|clicked)\(\s*([\w-]+)\s*\)$")
 _SECTIONS = {
-    "entry": {"once_per_order", "not_while_running"},
+    "entry": {"once_per_order", "once_per_subscription", "not_while_running"},
     "exit": {"on_purchase_of_recommended"},
     "goal": {"attribution_window"},
 }
-_TOP_FIELDS = {"id", "version", "timezone", "trigger", "entry", "steps", "exit", "goal", "expiry"}
+_TOP_FIELDS = {
+    "id",
+    "version",
+    "timezone",
+    "priority",
+    "trigger",
+    "entry",
+    "steps",
+    "exit",
+    "goal",
+    "expiry",
+}
+NOT_SCENARIOS = ("catalog.yaml", "policies.yaml")
+"""Files of a scenario folder that are not scenarios: the demo catalog and the policies."""
 
 
 def load_scenarios(folder: Path) -> list[Scenario]:
-    """Every ``*.yaml`` scenario of ``folder`` (``catalog.yaml`` aside), validated."""
-    files = sorted(p for p in folder.glob("*.yaml") if p.name != "catalog.yaml")
+    """Every ``*.yaml`` scenario of ``folder`` (``NOT_SCENARIOS`` aside), validated."""
+    files = sorted(p for p in folder.glob("*.yaml") if p.name not in NOT_SCENARIOS)
     if not files:
         raise ConfigurationError(
             f"no scenario files (*.yaml) in {folder}; set REBOUND_SCENARIOS_DIR to their folder"
@@ -67,6 +80,7 @@ def parse_scenario(text: str, source: str) -> Scenario:
         trigger=_trigger(doc, top),
         steps=steps,
         once_per_order=_bool(doc, top, "entry.once_per_order", True),
+        once_per_subscription=_bool(doc, top, "entry.once_per_subscription", False),
         not_while_running=_bool(doc, top, "entry.not_while_running", True),
         exit_on_purchase=_bool(doc, top, "exit.on_purchase_of_recommended", True),
         attribution_window_s=_duration(
@@ -74,6 +88,7 @@ def parse_scenario(text: str, source: str) -> Scenario:
         ),
         expiry_s=_duration(doc, _get(top, "expiry", "2d"), "expiry"),
         timezone=_timezone(doc, top),
+        priority=_int(doc, top, "priority", 0, 100) if "priority" in top else 0,
         source=source,
     )
     _check_conditions(doc, scenario)
@@ -118,39 +133,88 @@ def _steps(doc: Located, top: dict[str, Any]) -> tuple[Step, ...]:
     return steps
 
 
+_STEP_FIELDS = {"id", "wait", "when", "to", "channel", "template", "recommendations", "offer"}
+
+
 def _step(doc: Located, raw: Any, path: str) -> Step:
     item = _mapping(doc, raw, path)
-    _no_unknown(
-        doc, item, path, {"id", "wait", "when", "channel", "template", "recommendations", "offer"}
-    )
-    recommendations = item.get("recommendations", [])
-    if not isinstance(recommendations, list) or not all(
-        isinstance(r, str) and r for r in recommendations
-    ):
-        raise doc.fail(f"{path}.recommendations", "must be a list of SKUs")
+    _no_unknown(doc, item, path, _STEP_FIELDS)
+    candidates, pick = _recommendations(doc, item.get("recommendations", []), path)
     return Step(
         id=_text(doc, item, "id", path),
         wait=_wait(doc, item.get("wait", "0s"), f"{path}.wait"),
-        channel=_choice(doc, item.get("channel"), f"{path}.channel", CHANNELS),
+        channels=_channels(doc, item.get("channel"), f"{path}.channel"),
         template=_text(doc, item, "template", path),
-        recommendations=tuple(recommendations),
+        recommendations=candidates,
         condition=_condition(doc, item.get("when"), f"{path}.when"),
         offer=_offer(doc, item.get("offer"), f"{path}.offer"),
+        pick=pick,
+        to=_choice(doc, item.get("to", "customer"), f"{path}.to", ("customer", "seller")),
     )
+
+
+def _channels(doc: Located, raw: Any, path: str) -> tuple[str, ...]:
+    """``email``, or a fallback list in order of preference: ``[push, email]``."""
+    names = raw if isinstance(raw, list) else [raw]
+    channels = tuple(_choice(doc, name, path, CHANNELS) for name in names)
+    if not channels or len(set(channels)) < len(channels):
+        raise doc.fail(path, f"expected a channel or a list of distinct channels, not {raw!r}")
+    return channels
+
+
+def _recommendations(
+    doc: Located, raw: Any, path: str
+) -> tuple[tuple[Candidate, ...], int | None]:
+    """A list of candidates, or ``{from: [candidates], pick: N}``; a candidate is a SKU or
+    ``{sku: SKU, if: {attribute: value}}``."""
+    field = f"{path}.recommendations"
+    pick = None
+    if isinstance(raw, dict):
+        _no_unknown(doc, raw, field, {"from", "pick"})
+        pick = _int(doc, raw, "pick", 1, None, field)
+        raw = raw.get("from")
+        field += ".from"
+    if not isinstance(raw, list):
+        raise doc.fail(field, "must be a list of SKUs (or of {sku, if} mappings)")
+    candidates = []
+    for i, item in enumerate(raw):
+        if isinstance(item, str) and item:
+            candidates.append(Candidate(item))
+            continue
+        entry = _mapping(doc, item, f"{field}[{i}]")
+        _no_unknown(doc, entry, f"{field}[{i}]", {"sku", "if"})
+        requires = _mapping(doc, entry.get("if", {}), f"{field}[{i}].if")
+        if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in requires.values()):
+            raise doc.fail(f"{field}[{i}].if", "expected attribute: value pairs of text")
+        candidates.append(
+            Candidate(
+                _text(doc, entry, "sku", f"{field}[{i}]"),
+                tuple((str(k), str(v)) for k, v in requires.items()),
+            )
+        )
+    if pick is not None and not candidates:
+        raise doc.fail(field, "pick needs at least one candidate")
+    return tuple(candidates), pick
 
 
 def _wait(doc: Located, raw: Any, path: str) -> Wait:
     if not isinstance(raw, dict):
         return Wait(_duration(doc, raw, path))
-    _no_unknown(doc, raw, path, {"after", "at"})
+    _no_unknown(doc, raw, path, {"after", "at", "business_days"})
     at = raw.get("at")
-    clock = None
-    if at is not None:
-        match = _CLOCK.match(str(at))
-        if match is None:
-            raise doc.fail(f"{path}.at", f'expected a time of day like "10:00", not {at!r}')
-        clock = (int(match.group(1)), int(match.group(2)))
-    return Wait(_duration(doc, raw.get("after", "0s"), f"{path}.after"), clock)
+    clock = _clock(doc, at, f"{path}.at") if at is not None else None
+    delay = _duration(doc, raw.get("after", "0s"), f"{path}.after")
+    business = _bool(doc, raw, "business_days", False, path)
+    if business and delay % 86400:
+        raise doc.fail(f"{path}.after", "with business_days, the delay is whole days (2d)")
+    return Wait(delay, clock, business)
+
+
+def _clock(doc: Located, raw: Any, path: str) -> tuple[int, int]:
+    match = _CLOCK.match(str(raw))
+    if match is None:
+        raise doc.fail(path, f'expected a time of day like "10:00", not {raw!r}')
+    return int(match.group(1)), int(match.group(2))
 
 
 def _condition(doc: Located, raw: Any, path: str) -> Condition | None:
@@ -187,11 +251,15 @@ def _check_conditions(doc: Located, scenario: Scenario) -> None:
 
 
 def _timezone(doc: Located, top: dict[str, Any]) -> str:
-    name = str(top.get("timezone", "Europe/Paris"))
+    return _timezone_name(doc, top.get("timezone", "Europe/Paris"), "timezone")
+
+
+def _timezone_name(doc: Located, raw: Any, path: str) -> str:
+    name = str(raw)
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise doc.fail("timezone", f"unknown time zone {name!r}") from None
+        raise doc.fail(path, f"unknown time zone {name!r}") from None
     return name
 
 
@@ -255,10 +323,13 @@ def _int(
     return value
 
 
-def _bool(doc: Located, top: dict[str, Any], dotted: str, default: bool) -> bool:
+def _bool(
+    doc: Located, top: dict[str, Any], dotted: str, default: bool, path: str = ""
+) -> bool:
     value = _get(top, dotted, default)
     if not isinstance(value, bool):
-        raise doc.fail(dotted, f"must be true or false, not {value!r}")
+        field = f"{path}.{dotted}" if path else dotted
+        raise doc.fail(field, f"must be true or false, not {value!r}")
     return value
 
 

@@ -66,6 +66,9 @@ def send_command() -> dict:
         "trigger": {"kind": "delivery", "event_id": "e9", "order_id": "o1"},
         "created_at": WHEN,
         "not_after": WHEN,
+        "due_at": WHEN,
+        "deferred_from": None,
+        "deferral_reasons": ["quiet_hours"],
     }
 
 

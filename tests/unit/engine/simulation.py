@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streams.engine import Engine, TimerFired
+from streams.engine.context import Profile
 from streams.engine.effects import Effect, SendCommand
 from streams.engine.events import Click, Delivery, Event, Open, Order, OrderLine
 from streams.engine.state import CustomerState
@@ -32,9 +33,12 @@ class Simulation:
     effects: list[Effect] = field(default_factory=list)
     sends: list[SendCommand] = field(default_factory=list)
     serial: int = 0
+    profile: Profile | None = None
+    """The customer's profile (None: none, the policies' defaults apply)."""
 
     def feed(self, event: Event | TimerFired) -> list[Effect]:
-        self.state, effects = self.engine.decide(self.state, event, self.now)
+        context = self.engine.context(self.profile)
+        self.state, effects = self.engine.decide(self.state, event, self.now, context)
         self.timers = unpack_timers(pack(0, self.state)[0])[1]
         self.sends += [e for e in effects if isinstance(e, SendCommand)]
         self.effects += effects
@@ -63,6 +67,7 @@ class Simulation:
         *lines: tuple[str, str, str, int],
         channel: str = "web",
         subscription: tuple[str, int] | None = None,
+        subscription_id: str | None = None,
     ) -> list[Effect]:
         order_lines = tuple(
             OrderLine(sku, name, category, 1, price) for sku, name, category, price in lines
@@ -80,6 +85,7 @@ class Simulation:
                 "EUR",
                 subscription[0] if subscription else None,
                 subscription[1] if subscription else None,
+                subscription_id,
             )
         )
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from streams.engine import TimerFired
+from streams.engine.context import Profile
 from streams.engine.effects import ExitInstance, RecordConversion, SendCommand
 from tests.unit.engine.simulation import (
     BEAUTY_BOX,
@@ -125,6 +126,20 @@ def test_beauty_third_monthly_box_only() -> None:
     [send] = sim.sends
     assert send.recommendations == ("SERUM-GLOW-30", "BRUSH-KABUKI", "MASK-NOVELTY")
     assert local(send.created_at).hour == 18
+
+
+def test_beauty_picks_follow_the_declared_skin_type_and_skip_what_was_bought() -> None:
+    sim = Simulation(profile=Profile(attributes={"skin_type": "dry"}))
+    brush = ("BRUSH-KABUKI", "Kabuki brush", "beauty-accessory", 1800)
+    sim.order("o1", BEAUTY_BOX, subscription=("monthly", 1))
+    sim.advance(30 * DAY)
+    sim.order("o2", BEAUTY_BOX, brush, subscription=("monthly", 2))
+    sim.advance(30 * DAY)
+    sim.order("o3", BEAUTY_BOX, subscription=("monthly", 3))
+    sim.advance(2 * DAY)
+    [send] = sim.sends
+    assert send.recommendations == ("SERUM-HYDRA-30", "SERUM-GLOW-30", "MASK-NOVELTY")
+    assert send.channel == "email", "push needs the app"
 
 
 def test_b2b_options_within_ten_days_of_subscribing() -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from streams.engine.context import Profile
 from streams.pipeline.ports import KeyedRecord, Product, Record
 
 
@@ -106,3 +107,16 @@ class MemoryLedger:
 
     async def record_many(self, command_ids: list[str]) -> None:
         self.ids.update(command_ids)
+
+
+class MemoryProfiles:
+    """Profiles by customer id; the lookups made, one list per batch."""
+
+    def __init__(self, profiles: dict[str, Profile] | None = None) -> None:
+        self.profiles = profiles or {}
+        self.lookups: list[list[str]] = []
+
+    async def get_many(self, customer_ids: Iterable[str]) -> dict[str, Profile | None]:
+        wanted = sorted(customer_ids)
+        self.lookups.append(wanted)
+        return {c: self.profiles.get(c) for c in wanted}

@@ -12,9 +12,17 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from devtools.demo import BIKE_LINE, COFFEE_MACHINE_LINE, DemoEvent, delivery_event, order_event
+from devtools.demo import (
+    BIKE_LINE,
+    COFFEE_MACHINE_LINE,
+    DemoEvent,
+    delivery_event,
+    open_event,
+    order_event,
+)
 from streams.codecs import EVENT_RECORDS, SEND_COMMAND, AvroCodec
 from streams.engine import CustomerState, Engine, Input, TimerFired
+from streams.engine.context import Profile
 from streams.metrics import Metrics, create_metrics
 from streams.pipeline import commit
 from streams.pipeline import dead_letters as dead_letter
@@ -27,7 +35,13 @@ from streams.pipeline.processor import Decider, Processor
 from streams.pipeline.stored import MAX_STORED_BYTES, unpack_head, unpack_state, unpack_timers
 from streams.pipeline.timers import TimerWheel, timer_to_bytes
 from streams.scenarios import load_scenarios
-from tests.unit.pipeline.fakes import MemoryCatalog, MemoryLedger, MemoryStore, RecordingSender
+from tests.unit.pipeline.fakes import (
+    MemoryCatalog,
+    MemoryLedger,
+    MemoryProfiles,
+    MemoryStore,
+    RecordingSender,
+)
 
 SCENARIOS = load_scenarios(Path(__file__).resolve().parents[3] / "scenarios")
 TOPICS = {
@@ -54,13 +68,18 @@ class Failing:
     def __init__(self, scenarios: Any) -> None:
         self.engine = Engine(scenarios)
         self.may_change = self.engine.may_change
+        self.needs_profile = self.engine.needs_profile
+        self.context = self.engine.context
+        self.unread = self.engine.unread
 
-    def decide(self, state: CustomerState | None, event: Input, now: float) -> Any:
+    def decide(
+        self, state: CustomerState | None, event: Input, now: float, context: Any = None
+    ) -> Any:
         if getattr(event, "event_id", None) == "boom":
             if state is not None:
                 state.entered["half-done"] = now  # a change the failure must not keep
             raise RuntimeError("engine bug")
-        return self.engine.decide(state, event, now)
+        return self.engine.decide(state, event, now, context)
 
 
 class Counting:
@@ -69,11 +88,16 @@ class Counting:
     def __init__(self, scenarios: Any) -> None:
         self.engine = Engine(scenarios)
         self.may_change = self.engine.may_change
+        self.needs_profile = self.engine.needs_profile
+        self.context = self.engine.context
+        self.unread = self.engine.unread
         self.decided = 0
 
-    def decide(self, state: CustomerState | None, event: Input, now: float) -> Any:
+    def decide(
+        self, state: CustomerState | None, event: Input, now: float, context: Any = None
+    ) -> Any:
         self.decided += 1
-        return self.engine.decide(state, event, now)
+        return self.engine.decide(state, event, now, context)
 
 
 class Harness:
@@ -89,6 +113,7 @@ class Harness:
         self.sender = RecordingSender(self.log)
         self.customers = store or MemoryStore(self.log)
         self.ledger = ledger or MemoryLedger()
+        self.profiles = MemoryProfiles()
         self.wheel = TimerWheel()
         self.wheel.rebuild([2], [])
         self.now = NOW
@@ -102,6 +127,7 @@ class Harness:
             self.sender,
             "repartition",
             self.metrics,
+            self.profiles,
         )
         commands = Commands(
             COMMAND_TOPICS,
@@ -191,6 +217,33 @@ async def test_each_customer_is_stored_once_per_batch_with_its_timer() -> None:
     scenario = "coffee-machine-after-delivery"
     assert h.sample("rebound_instances_started_total", scenario=scenario) == 2
     assert h.dead_letters() == []
+
+
+async def test_profiles_are_read_once_a_batch_for_the_inputs_that_may_send_only() -> None:
+    h = Harness()
+    when = int(NOW * 1000)
+    book = {"sku": "BOOK-1", "name": "A book", "category": "book", "quantity": 1, "unit_price": 900}
+    await h.handle(
+        [
+            h.event(e)
+            for e in [
+                *coffee("c1"),
+                order_event("c2", "o2", when, [book]),  # no trigger looks for books
+                open_event("c3", "another-systems-command", "email", when, "e-open"),
+                bike("c4"),
+            ]
+        ]
+    )
+    assert h.profiles.lookups == [["c1", "c4"]]
+
+
+async def test_the_profile_read_decides_an_unsubscribed_customer_enters_nothing() -> None:
+    h = Harness()
+    h.profiles.profiles["c1"] = Profile(unsubscribed=True)
+    await h.handle([h.event(e) for e in coffee("c1") + coffee("c2")])
+    scenario = "coffee-machine-after-delivery"
+    assert h.sample("rebound_instances_started_total", scenario=scenario) == 1
+    assert list(h.state("c2").instances) and not h.state("c1").instances
 
 
 async def test_a_command_stays_in_its_customers_outbox_until_the_broker_has_it() -> None:

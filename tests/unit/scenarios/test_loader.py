@@ -115,6 +115,7 @@ def test_stored_fields_keep_their_positions() -> None:
         "names",
         "subscription_plan",
         "subscription_period",
+        "subscription_id",
     )
     assert INSTANCE_FIELDS == (
         "id",
@@ -135,6 +136,8 @@ def test_stored_fields_keep_their_positions() -> None:
         "recommended",
         "ended_at",
         "exit_reason",
+        "deferred_from",
+        "deferrals",
     )
 
 
