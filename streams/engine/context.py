@@ -177,7 +177,9 @@ class Context:
         an instance or send (``Engine.needs_profile``)."""
         given = profile or Profile()
         self.consent = frozenset(
-            channel for channel in CHANNELS if given.consent.get(channel, channel in defaults.consent)
+            channel
+            for channel in CHANNELS
+            if given.consent.get(channel, channel in defaults.consent)
         )
         self.has_app = defaults.has_app if given.has_app is None else given.has_app
         self.country = (given.country or defaults.country).upper()
@@ -239,9 +241,7 @@ class Context:
             reasons += [r for r in why if r not in reasons]
         return at, tuple(reasons)
 
-    def outside_quiet(
-        self, at: float, quiet: QuietHours, tz: ZoneInfo
-    ) -> tuple[float, list[str]]:
+    def outside_quiet(self, at: float, quiet: QuietHours, tz: ZoneInfo) -> tuple[float, list[str]]:
         """The first moment at or after ``at`` outside ``quiet``, and what was in the way."""
         reasons: list[str] = []
         for _ in range(400):  # days off never cover a whole week (checked at load)

@@ -316,7 +316,10 @@ class Engine:
                 if slot > first_due + scenario.expiry_s:
                     return _drop(instance, step, EXPIRED, now, out)
                 instance.deferred_from = first_due
-                instance.deferrals = [*instance.deferrals, *(r for r in reasons if r not in instance.deferrals)]
+                instance.deferrals = [
+                    *instance.deferrals,
+                    *(r for r in reasons if r not in instance.deferrals),
+                ]
                 _schedule(instance, slot)
                 out.append(StepDeferred(instance.id, scenario.id, step.id, reasons, slot))
                 return False
@@ -497,7 +500,9 @@ def _on_engagement(state: CustomerState, event: Open | Click) -> None:
         instance.clicked.append(step_id)
 
 
-def _recommend(state: CustomerState, instance: Instance, step: Step, ctx: Context) -> tuple[str, ...]:
+def _recommend(
+    state: CustomerState, instance: Instance, step: Step, ctx: Context
+) -> tuple[str, ...]:
     """The step's candidates the customer has not bought and whose attributes the profile
     declares; with ``pick``, at most that many, those not recommended yet first."""
     bought = state.bought()

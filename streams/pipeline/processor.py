@@ -166,9 +166,7 @@ class Processor:
                     kinds.append(event.kind)
                     continue
                 customer_id = event.customer_id
-                context = (
-                    engine.context(profiles[customer_id]) if customer_id in wanted else unread
-                )
+                context = engine.context(profiles[customer_id]) if customer_id in wanted else unread
                 customer = customers[key] = Customer(key, record.partition, stored, context)
             try:
                 state, effects = decide(customer.state, event, now, customer.context)

@@ -162,9 +162,7 @@ def _channels(doc: Located, raw: Any, path: str) -> tuple[str, ...]:
     return channels
 
 
-def _recommendations(
-    doc: Located, raw: Any, path: str
-) -> tuple[tuple[Candidate, ...], int | None]:
+def _recommendations(doc: Located, raw: Any, path: str) -> tuple[tuple[Candidate, ...], int | None]:
     """A list of candidates, or ``{from: [candidates], pick: N}``; a candidate is a SKU or
     ``{sku: SKU, if: {attribute: value}}``."""
     field = f"{path}.recommendations"
@@ -323,9 +321,7 @@ def _int(
     return value
 
 
-def _bool(
-    doc: Located, top: dict[str, Any], dotted: str, default: bool, path: str = ""
-) -> bool:
+def _bool(doc: Located, top: dict[str, Any], dotted: str, default: bool, path: str = "") -> bool:
     value = _get(top, dotted, default)
     if not isinstance(value, bool):
         field = f"{path}.{dotted}" if path else dotted

@@ -34,6 +34,7 @@ trigger:
 steps:
   - id: at-once
     wait: 0s
+    to: seller
     channel: push
     template: bike-accessories
     recommendations: [NO-URL, NO-PRICE, HELMET-URBAN]

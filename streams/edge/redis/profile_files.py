@@ -91,7 +91,7 @@ def _write(redis: Redis, chunk: list[tuple[str, dict[str, str]]]) -> int:
         key = KEY_PREFIX + customer_id
         pipe.delete(key)
         if fields:
-            pipe.hset(key, mapping=fields)
+            pipe.hset(key, items=[part for pair in fields.items() for part in pair])
     pipe.execute()
     return len(chunk)
 

@@ -76,15 +76,13 @@ def parse_profile(fields: Mapping[str, str]) -> tuple[Profile, list[InvalidField
             elif name == "timezone":
                 values[name] = _timezone(raw)
             elif name == "country":
-                if not known_country(raw):
-                    raise InvalidField(name, "not an ISO 3166 country code the calendars know")
-                values[name] = raw.upper()
+                values[name] = _country(raw)
             elif name == "language":
                 values[name] = raw or None
             elif name.startswith(ATTRIBUTE_PREFIX) and len(name) > len(ATTRIBUTE_PREFIX):
                 attributes[name[len(ATTRIBUTE_PREFIX) :]] = raw
             else:
-                raise InvalidField(name, "unknown field")
+                problems.append(InvalidField(name, "unknown field"))
         except InvalidField as problem:
             problems.append(problem)
     return Profile(consent=consent, attributes=attributes, **values), problems
@@ -112,6 +110,12 @@ def _flag(name: str, raw: str) -> bool:
     if text in _FALSE:
         return False
     raise InvalidField(name, "expected 1 or 0 (true/false, yes/no)")
+
+
+def _country(raw: str) -> str:
+    if not known_country(raw):
+        raise InvalidField("country", "not an ISO 3166 country code the calendars know")
+    return raw.upper()
 
 
 def _timezone(raw: str) -> str:
@@ -192,4 +196,3 @@ class Profiles:
             del cache[customer_id]
         if len(cache) > MAX_CACHED // 2:
             cache.clear()
-

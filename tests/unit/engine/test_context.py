@@ -40,13 +40,16 @@ def scenario(
     steps: str = "",
     recommendations: str = "[R1, R2]",
 ) -> Scenario:
-    body = steps or f"""
+    body = (
+        steps
+        or f"""
           - id: first
             wait: {wait}
             channel: {channel}
             template: t
             recommendations: {recommendations}
     """
+    )
     text = f"""
         id: {sid}
         version: 1
@@ -180,13 +183,16 @@ def test_of_messages_due_together_the_higher_priority_takes_the_last_place() -> 
 
 
 def test_new_york_and_paris_customers_both_get_at_ten_at_ten_local() -> None:
-    daily = scenario("a", steps="""
+    daily = scenario(
+        "a",
+        steps="""
       - id: first
         wait: {after: 1d, at: "10:00"}
         channel: email
         template: t
         recommendations: [R1]
-    """)
+    """,
+    )
     for zone in (PARIS, NEW_YORK):
         s = sim(daily, profile=Profile(timezone=zone.key))
         s.order("o1", line("a"))
@@ -197,13 +203,16 @@ def test_new_york_and_paris_customers_both_get_at_ten_at_ten_local() -> None:
 
 
 def test_the_scenario_zone_is_the_default_of_customers_without_one() -> None:
-    daily = scenario("a", steps="""
+    daily = scenario(
+        "a",
+        steps="""
       - id: first
         wait: {after: 1d, at: "10:00"}
         channel: email
         template: t
         recommendations: [R1]
-    """)
+    """,
+    )
     s = sim(daily)
     s.order("o1", line("a"))
     s.advance(3 * DAY)
@@ -218,13 +227,17 @@ NO_SMS_AT_NIGHT = """
 
 def sms_at(clock: str) -> Scenario:
     """An SMS a day after the order, at ``clock``; it may wait up to 5 days."""
-    return scenario("a", expiry="5d", steps=f"""
+    return scenario(
+        "a",
+        expiry="5d",
+        steps=f"""
       - id: first
         wait: {{after: 1d, at: "{clock}"}}
         channel: sms
         template: t
         recommendations: [R1]
-    """)
+    """,
+    )
 
 
 @pytest.mark.parametrize("zone", [PARIS, NEW_YORK])
@@ -282,13 +295,16 @@ def test_a_french_public_holiday_moves_an_sms_to_the_next_business_day() -> None
 
 
 def test_business_days_skip_weekends_and_holidays() -> None:
-    two_business_days = scenario("a", steps="""
+    two_business_days = scenario(
+        "a",
+        steps="""
       - id: first
         wait: {after: 2d, business_days: true, at: "09:30"}
         channel: email
         template: t
         recommendations: [R1]
-    """)
+    """,
+    )
     s = sim(two_business_days, now=at("2026-05-07T12:00"))  # Thursday; Friday is a holiday
     s.order("o1", line("a"))
     s.advance(10 * DAY)
@@ -338,7 +354,9 @@ def test_no_allowed_channel_sends_nothing_and_says_why() -> None:
 
 
 def test_a_consent_withdrawn_mid_scenario_stops_the_later_sends_on_that_channel() -> None:
-    two_sms = scenario("a", steps="""
+    two_sms = scenario(
+        "a",
+        steps="""
       - id: first
         wait: 1h
         channel: sms
@@ -349,7 +367,8 @@ def test_a_consent_withdrawn_mid_scenario_stops_the_later_sends_on_that_channel(
         channel: sms
         template: t
         recommendations: [R1]
-    """)
+    """,
+    )
     s = sim(two_sms, profile=Profile(consent={"sms": True}))
     s.order("o1", line("a"))
     s.advance(DAY)
@@ -372,19 +391,23 @@ def test_an_unsubscribed_customer_s_instances_end_and_none_starts() -> None:
 
 
 def test_a_message_to_the_seller_needs_no_consent_and_ignores_quiet_hours() -> None:
-    till = scenario("a", steps="""
+    till = scenario(
+        "a",
+        steps="""
       - id: till
         wait: 0s
         to: seller
         channel: push
         template: t
         recommendations: [R1]
-    """)
+    """,
+    )
     rules = policies('quiet_hours: {push: {from: "00:00", to: "23:59"}}')
     s = sim(till, rules=rules, profile=Profile(consent={"email": False}))
     s.order("o1", line("a"), channel="store")
     assert [c.channel for c in s.sends] == ["push"]
-    assert s.state is not None and s.state.sends == [], "not counted for the customer's pressure"
+    assert s.state is not None
+    assert s.state.sends == [], "not counted for the customer's pressure"
 
 
 # Recommendations.
@@ -408,7 +431,9 @@ def test_a_step_left_with_nothing_to_recommend_sends_nothing() -> None:
 
 
 def test_a_pick_prefers_products_not_recommended_yet_and_matching_attributes() -> None:
-    picks = scenario("a", steps="""
+    picks = scenario(
+        "a",
+        steps="""
       - id: first
         wait: 1h
         channel: email
@@ -427,7 +452,8 @@ def test_a_pick_prefers_products_not_recommended_yet_and_matching_attributes() -
         recommendations:
           pick: 2
           from: [BRUSH, MASK, NOVELTY]
-    """)
+    """,
+    )
     s = sim(picks, profile=Profile(attributes={"skin_type": "dry"}))
     s.order("o1", line("a"))
     s.advance(3 * DAY)

@@ -25,7 +25,8 @@ def test_the_shipped_policies_load_with_the_scenarios() -> None:
 
 def test_a_folder_without_policies_gets_the_defaults(tmp_path: Path) -> None:
     policies = load_policies(tmp_path)
-    assert policies.overall is None and policies.quiet == {}
+    assert policies.overall is None
+    assert policies.quiet == {}
     assert policies.defaults.country == "FR"
 
 
@@ -34,12 +35,28 @@ def test_a_folder_without_policies_gets_the_defaults(tmp_path: Path) -> None:
     [
         ("pressure:\n  overall: {max: 0, per: 1d}\n", 2, "pressure.overall.max", ">= 1"),
         ("pressure:\n  overall: {max: 2, per: soon}\n", 2, "pressure.overall.per", "duration"),
-        ("pressure:\n  per_channel:\n    fax: {max: 1, per: 1d}\n", 3, "pressure.per_channel.fax", "unknown"),
-        ('quiet_hours:\n  sms: {from: "25:00", to: "08:00"}\n', 2, "quiet_hours.sms.from", "time of day"),
-        ('quiet_hours:\n  sms: {from: "21:00"}\n', 2, "quiet_hours.sms.from", "both"),
-        ("quiet_hours:\n  sms:\n    days_off: [caturday]\n", 3, "quiet_hours.sms.days_off", "monday"),
         (
-            "quiet_hours:\n  sms:\n    days_off: [monday, tuesday, wednesday, thursday, friday, saturday, sunday]\n",
+            "pressure:\n  per_channel:\n    fax: {max: 1, per: 1d}\n",
+            3,
+            "pressure.per_channel.fax",
+            "unknown",
+        ),
+        (
+            'quiet_hours:\n  sms: {from: "25:00", to: "08:00"}\n',
+            2,
+            "quiet_hours.sms.from",
+            "time of day",
+        ),
+        ('quiet_hours:\n  sms: {from: "21:00"}\n', 2, "quiet_hours.sms.from", "both"),
+        (
+            "quiet_hours:\n  sms:\n    days_off: [caturday]\n",
+            3,
+            "quiet_hours.sms.days_off",
+            "monday",
+        ),
+        (
+            "quiet_hours:\n  sms:\n    days_off: [monday, tuesday, wednesday, thursday,"
+            " friday, saturday, sunday]\n",
             3,
             "quiet_hours.sms.days_off",
             "never send",
