@@ -1,0 +1,215 @@
+"""The customer's context through the real broker and Redis, as a CRM team would run it:
+profiles loaded with ``rebound profiles``, a consent withdrawn mid-scenario, three scenarios
+under a cap of two, a B2B subscription renewed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from devtools.demo import DemoProducer, order_event
+from devtools.localstack.command_reader import CommandReader
+from devtools.localstack.worker import WorkerProcess
+from streams.edge.redis.profiles import KEY_PREFIX
+from streams.settings import Settings
+from streams.topics import ensure_topics
+
+SHIPPED = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def two_sms(run: str) -> str:
+    return f"""\
+id: sms-twice-{run}
+version: 1
+trigger:
+  event: order
+  order_contains: {{category: phone-{run}}}
+steps:
+  - id: first
+    wait: 1s
+    channel: [sms, email]
+    template: t
+    recommendations: [CASE-NOVA-12]
+  - id: second
+    wait: 6s
+    channel: sms
+    template: t
+    recommendations: [CHARGER-30W]
+"""
+
+
+def one_email(name: str, run: str, wait: str) -> str:
+    return f"""\
+id: {name}
+version: 1
+trigger:
+  event: order
+  order_contains: {{category: gift-{run}}}
+steps:
+  - id: only
+    wait: {wait}
+    channel: email
+    template: t
+    recommendations: [CAPS-BOX]
+"""
+
+
+CAP_OF_TWO = """\
+pressure:
+  overall: {max: 2, per: 1d}
+"""
+
+
+RUN = uuid.uuid4().hex[:6]
+"""In the categories of this module's scenarios: the session's Redis and broker are shared."""
+
+
+@pytest.fixture
+def context_settings(settings: Settings, tmp_path: Path, catalog: None) -> Settings:
+    run = RUN
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "sms-twice.yaml").write_text(two_sms(run))
+    for name, wait in (("first", "1s"), ("second", "2s"), ("third", "3s")):
+        (folder / f"gift-{name}.yaml").write_text(one_email(f"gift-{name}", run, wait))
+    (folder / "b2b-onboarding.yaml").write_text((SHIPPED / "b2b-onboarding.yaml").read_text())
+    (folder / "policies.yaml").write_text(CAP_OF_TWO)
+    ensure_topics(settings)
+    return replace(settings, scenarios_dir=str(folder), profile_cache_s=0.0)
+
+
+def rebound(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "streams", *args],
+        env={**os.environ, **settings.to_env()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def line(category: str, sku: str = "ANY") -> dict[str, Any]:
+    return {"sku": sku, "name": "a product", "category": category, "quantity": 1, "unit_price": 1}
+
+
+def test_profiles_load_from_csv_and_json_lines_with_bad_lines_reported(
+    settings: Settings, tmp_path: Path, redis_url: str
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    csv_file = tmp_path / "profiles.csv"
+    csv_file.write_text(
+        "customer_id,consent.email,consent.sms,has_app,timezone,country,attr.skin_type\n"
+        f"a-{run},1,1,0,America/New_York,US,dry\n"
+        f"b-{run},1,maybe,0,Europe/Paris,FR,\n"  # line 3: a consent that is not 1 or 0
+        f"c-{run},0,,1,,,oily\n"
+    )
+    done = rebound(settings, "profiles", "--quiet", str(csv_file))
+    assert done.returncode == 1, done.stderr
+    assert f"{csv_file}: line 3: consent.sms:" in done.stderr
+    assert "maybe" not in done.stderr, "values are not printed: they may be personal"
+    assert "loaded 2 profiles" in done.stdout
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    assert client.hgetall(f"{KEY_PREFIX}a-{run}") == {
+        "consent.email": "1",
+        "consent.sms": "1",
+        "has_app": "0",
+        "timezone": "America/New_York",
+        "country": "US",
+        "attr.skin_type": "dry",
+    }
+    assert client.exists(f"{KEY_PREFIX}b-{run}") == 0
+    assert client.hgetall(f"{KEY_PREFIX}c-{run}") == {
+        "consent.email": "0",
+        "has_app": "1",
+        "attr.skin_type": "oily",
+    }
+
+    jsonl = tmp_path / "profiles.jsonl"
+    jsonl.write_text(
+        json.dumps({"customer_id": f"a-{run}", "consent": {"sms": False}, "unsubscribed": True})
+        + "\n{not json\n"
+    )
+    done = rebound(settings, "profiles", "--quiet", str(jsonl))
+    assert "line 2: not a profile object" in done.stderr
+    assert client.hgetall(f"{KEY_PREFIX}a-{run}") == {"consent.sms": "0", "unsubscribed": "1"}
+
+
+def test_consent_cap_and_subscription_rules_hold_in_the_worker(
+    context_settings: Settings, start_worker: Any, redis_url: str, tmp_path: Path
+) -> None:
+    settings, run = context_settings, RUN
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    texter, capped, company = f"sms-{run}", f"cap-{run}", f"b2b-{run}"
+    profiles = tmp_path / "people.csv"
+    profiles.write_text(f"customer_id,consent.sms\n{texter},1\n")
+    assert rebound(settings, "profiles", "--quiet", str(profiles)).returncode == 0
+
+    worker: WorkerProcess = start_worker(settings)
+    reader = CommandReader(settings)
+    producer = DemoProducer(settings)
+    now = int(time.time() * 1000)
+    producer.send(order_event(texter, "o1", now, [line(f"phone-{run}")]))
+    producer.send(order_event(capped, "o1", now, [line(f"gift-{run}")]))
+    subscription = {"plan": "annual", "period_index": 1, "id": f"SUB-{run}"}
+    producer.send(order_event(company, "o1", now, [line("b2b-software")], "b2b", subscription))
+    producer.flush()
+
+    # The first SMS goes out on SMS (the profile's yes); the consent is then withdrawn.
+    reader.wait_for(lambda c: any(x["customer_id"] == texter for x in c), 30, "the first SMS")
+    first = next(c for c in reader.commands if c["customer_id"] == texter)
+    assert (first["step_id"], first["channel"]) == ("first", "sms")
+    client.hset(f"{KEY_PREFIX}{texter}", "consent.sms", "0")
+
+    # Three scenarios for one customer the same day under a cap of two: the third waits.
+    reader.wait_for(
+        lambda c: len([x for x in c if x["customer_id"] == capped]) == 2, 30, "two gift emails"
+    )
+    worker.wait_for(
+        lambda: (
+            worker.metric("rebound_steps_deferred_total", scenario="gift-third", reason="cap") == 1
+        ),
+        30,
+        "the third gift email deferred by the cap",
+    )
+    worker.wait_for(
+        lambda: (
+            worker.metric(
+                "rebound_instances_ended_total", scenario=f"sms-twice-{run}", reason="completed"
+            )
+            == 1
+        ),
+        30,
+        "the second SMS step to fall due",
+    )
+    # The renewal of the same subscription, months later in the customer's life: nothing.
+    renewal = {"plan": "annual", "period_index": 2, "id": f"SUB-{run}"}
+    producer.send(order_event(company, "o2", now + 1000, [line("b2b-software")], "b2b", renewal))
+    producer.flush()
+    time.sleep(3)
+    reader.poll()
+    producer.close()
+
+    texts = [c for c in reader.commands if c["customer_id"] == texter]
+    assert [c["step_id"] for c in texts] == ["first"], "no SMS once the consent is withdrawn"
+    dropped = worker.metric(
+        "rebound_steps_dropped_total", scenario=f"sms-twice-{run}", reason="no_consent"
+    )
+    assert dropped == 1
+    gifts = sorted(c["scenario_id"] for c in reader.commands if c["customer_id"] == capped)
+    assert gifts == ["gift-first", "gift-second"]
+    assert worker.metric("rebound_timers_pending") >= 1, "the third waits for its slot"
+    started = worker.metric("rebound_instances_started_total", scenario="b2b-onboarding-options")
+    assert started == 1, "the renewal starts no second onboarding"
+    assert worker.metric("rebound_events_total", kind="order") == 4
+    reader.close()
