@@ -21,15 +21,14 @@ from redis import Redis
 
 from benchmarks import latency, scale, throughput
 from benchmarks.common import (
-    SHIPPED_SCENARIOS,
     Services,
     bench_services,
     bench_settings,
+    load_reference_data,
     produce_events,
 )
 from devtools.localstack.process import free_port
 from devtools.localstack.worker import WorkerProcess
-from streams.edge.redis.catalog import load_catalog_file
 from streams.edge.redis.ledger import KEY_PREFIX as LEDGER_PREFIX
 from streams.settings import Settings
 from streams.topics import ensure_topics
@@ -53,7 +52,8 @@ def run(services: Services, sizes: Sizes) -> dict[str, Any]:
     results: dict[str, Any] = {}
     settings = bench_settings(services, "throughput")
     ensure_topics(settings)
-    _load_catalog(settings.redis_url)
+    loaded = load_reference_data(services, sizes.customers)
+    _progress(f"catalog and {loaded} profiles loaded")
     produce_events(settings, throughput.realistic_mix(sizes.events, sizes.customers))
     # Each side runs twice, baseline / worker / worker / baseline, and the ratio is of their
     # means: on this shared machine one run differs from the next by up to a quarter, and
@@ -182,14 +182,6 @@ def _clear_ledger(redis_url: str) -> None:
                 batch.clear()
         if batch:
             client.unlink(*batch)
-    finally:
-        client.close()
-
-
-def _load_catalog(redis_url: str) -> None:
-    client = Redis.from_url(redis_url)
-    try:
-        load_catalog_file(client, SHIPPED_SCENARIOS / "catalog.yaml")
     finally:
         client.close()
 

@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaProducer
+from redis import Redis
 
-from devtools.demo import DemoEvent
+from devtools.demo import DemoEvent, demo_profiles, write_profiles
 from devtools.localstack.process import free_port
 from devtools.localstack.services import kafka_service, redis_service
 from streams.codecs import EVENT_RECORDS, AvroCodec
+from streams.edge.redis.catalog import load_catalog_file
+from streams.edge.redis.profile_files import load_profiles_file
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,6 +66,19 @@ def bench_settings(services: Services, part: str, **overrides: Any) -> Settings:
         max_future_s=400 * 86400.0,
     )
     return replace(settings, **overrides)
+
+
+def load_reference_data(services: Services, customers: int) -> int:
+    """The demo catalog, and a profile for every customer of the mix loaded as ``rebound
+    profiles`` does: the worker reads them and the shipped policies (caps, quiet hours)
+    apply. Returns the profiles loaded."""
+    path = write_profiles(services.workdir / "profiles.jsonl", demo_profiles(customers))
+    client = Redis.from_url(services.redis_url)
+    try:
+        load_catalog_file(client, SHIPPED_SCENARIOS / "catalog.yaml")
+        return load_profiles_file(client, path, progress=False).loaded
+    finally:
+        client.close()
 
 
 def producer(settings: Settings, **options: Any) -> KafkaProducer:

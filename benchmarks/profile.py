@@ -19,7 +19,12 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks import throughput
-from benchmarks.common import bench_services, bench_settings, produce_events
+from benchmarks.common import (
+    bench_services,
+    bench_settings,
+    load_reference_data,
+    produce_events,
+)
 from devtools.localstack.worker import WorkerProcess
 from streams.topics import ensure_topics
 
@@ -56,6 +61,7 @@ def main() -> None:
     with bench_services() as services:
         settings = bench_settings(services, "profile")
         ensure_topics(settings)
+        load_reference_data(services, args.customers)
         produce_events(settings, throughput.realistic_mix(args.events, args.customers))
         worker = WorkerProcess(settings, services.workdir / "worker-profile.log").start()
         try:

@@ -25,9 +25,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from benchmarks.common import SHIPPED_SCENARIOS
 from devtools.demo import DemoEvent, click_event, demo_events, open_event, random_event_id
 from devtools.localstack.worker import WorkerProcess
-from streams.engine import CustomerState, Engine, event_from_record
+from streams.engine import CustomerState, event_from_record
 from streams.engine.effects import SendCommand
-from streams.scenarios import load_scenarios
+from streams.scenarios import load_engine
 from streams.settings import EVENT_KINDS, Settings
 
 
@@ -44,7 +44,7 @@ class Throughput:
 def realistic_mix(events: int, customers: int, seed: int = 1) -> Iterator[DemoEvent]:
     """``events`` events: orders, deliveries, opens and clicks (about 35/30/25/10 %)."""
     rng = random.Random(seed)  # noqa: S311 (benchmark data)
-    engine = Engine(load_scenarios(SHIPPED_SCENARIOS))
+    engine = load_engine(SHIPPED_SCENARIOS)
     states: dict[str, CustomerState] = {}
     produced = 0
 

@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kafka import KafkaProducer
@@ -159,6 +161,40 @@ def demo_events(
         )
         if category != "bike":  # bikes leave the store with the customer
             yield delivery_event(customer, order_id, now_ms + 1, event_id=random_event_id(rng))
+
+
+PROFILE_ZONES = (("Europe/Paris", "FR"), ("Europe/Brussels", "BE"), ("America/New_York", "US"))
+
+
+def demo_profiles(customers: int = 100, seed: int = 7) -> Iterator[dict[str, Any]]:
+    """A profile for each of the ``demo_events`` customers, as ``rebound profiles`` reads
+    JSON Lines: most agree to e-mails, a third to SMS, half have the app; a few have
+    unsubscribed."""
+    rng = random.Random(seed)  # noqa: S311 (demo data, not secrets)
+    for number in range(customers):
+        zone, country = rng.choice(PROFILE_ZONES)
+        yield {
+            "customer_id": f"c{number:06d}",
+            "consent": {
+                "email": rng.random() < 0.9,
+                "sms": rng.random() < 0.35,
+                "push": rng.random() < 0.6,
+            },
+            "has_app": rng.random() < 0.5,
+            "timezone": zone,
+            "country": country,
+            "language": "fr" if country in ("FR", "BE") else "en",
+            "unsubscribed": rng.random() < 0.02,
+            "attributes": {"skin_type": rng.choice(("dry", "oily", "normal"))},
+        }
+
+
+def write_profiles(path: Path, profiles: Iterable[dict[str, Any]]) -> Path:
+    """``profiles`` as a JSON Lines file at ``path``."""
+    with path.open("w") as out:
+        for profile in profiles:
+            out.write(json.dumps(profile) + "\n")
+    return path
 
 
 def random_event_id(rng: random.Random) -> str:
