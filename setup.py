@@ -17,6 +17,7 @@ from setuptools import setup
 
 HOT_MODULES = [
     "streams/engine/__init__.py",
+    "streams/engine/context.py",
     "streams/engine/decide.py",
     "streams/engine/effects.py",
     "streams/engine/events.py",

@@ -48,7 +48,21 @@ FULL = Sizes(300_000, 100_000, 200.0, 30.0, 1_000_000, 100_000)
 QUICK = Sizes(20_000, 10_000, 50.0, 5.0, 20_000, 2_000)
 
 
-def run(services: Services, sizes: Sizes) -> dict[str, Any]:
+PARTS = ("throughput", "latency", "scale")
+
+
+def run(services: Services, sizes: Sizes, parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    if "throughput" in parts:
+        results |= _throughput(services, sizes)
+    if "latency" in parts:
+        results |= _latency(services, sizes)
+    if "scale" in parts:
+        results |= _scale(services, sizes)
+    return results
+
+
+def _throughput(services: Services, sizes: Sizes) -> dict[str, Any]:
     results: dict[str, Any] = {}
     settings = bench_settings(services, "throughput")
     ensure_topics(settings)
@@ -74,8 +88,16 @@ def run(services: Services, sizes: Sizes) -> dict[str, Any]:
         "ratio_runs": [
             round(p.per_s / b.per_s, 3) for p, b in zip(pipes, (before, after), strict=True)
         ],
+        "baseline_cpu_ms_per_1k": round((before.cpu_ms_per_1k + after.cpu_ms_per_1k) / 2, 1),
+        "pipeline_cpu_ms_per_1k": round(sum(p.cpu_ms_per_1k for p in pipes) / len(pipes), 1),
     }
+    results["cpu_ratio"] = round(
+        results["baseline_cpu_ms_per_1k"] / results["pipeline_cpu_ms_per_1k"], 3
+    )
+    return results
 
+
+def _latency(services: Services, sizes: Sizes) -> dict[str, Any]:
     settings = bench_settings(services, "latency")
     ensure_topics(settings)
     worker = WorkerProcess(settings, services.workdir / "worker-latency.log").start()
@@ -84,16 +106,18 @@ def run(services: Services, sizes: Sizes) -> dict[str, Any]:
     finally:
         worker.stop()
     _progress(f"latency p50 {lat.p50_ms:.0f} ms, p99 {lat.p99_ms:.0f} ms")
-    results |= {
+    return {
         "e2e_rate_per_s": lat.rate,
         "e2e_p50_ms": round(lat.p50_ms, 1),
         "e2e_p99_ms": round(lat.p99_ms, 1),
         "e2e_max_ms": round(lat.max_ms, 1),
     }
 
+
+def _scale(services: Services, sizes: Sizes) -> dict[str, Any]:
     big = scale.measure(services, sizes.scale_customers, sizes.due_at_once)
     per_million = 1_000_000 / big.customers
-    results |= {
+    return {
         "pending_timers": big.customers + big.due,
         "rss_mib": round(big.rss_mib),
         "rss_idle_mib": round(big.rss_idle_mib),
@@ -110,7 +134,6 @@ def run(services: Services, sizes: Sizes) -> dict[str, Any]:
         "recovery_s_per_million_customers": round(big.recovery_s * per_million, 1),
         "restart_s_per_million_customers": round(big.restart_s * per_million, 1),
     }
-    return results
 
 
 TABLE = (
@@ -120,6 +143,9 @@ TABLE = (
     ("  its runs, fresh app each", "pipeline_runs_events_per_s", "events/s"),
     ("ratio pipeline / baseline, of the means", "ratio", ""),
     ("  each worker run to the baseline run beside it", "ratio_runs", ""),
+    ("CPU per 1k events: baseline", "baseline_cpu_ms_per_1k", "ms"),
+    ("CPU per 1k events: the worker", "pipeline_cpu_ms_per_1k", "ms"),
+    ("ratio of CPU, baseline / worker (less sensitive to noise)", "cpu_ratio", ""),
     ("end to end, zero-delay scenario, p50", "e2e_p50_ms", "ms"),
     ("end to end, zero-delay scenario, p99", "e2e_p99_ms", "ms"),
     ("pending timers", "pending_timers", ""),
@@ -138,7 +164,9 @@ TABLE = (
 def table(results: dict[str, Any]) -> str:
     width = max(len(label) for label, _, _ in TABLE)
     return "\n".join(
-        f"{label:<{width}}  {_cell(results[key]):>13}  {unit}" for label, key, unit in TABLE
+        f"{label:<{width}}  {_cell(results[key]):>13}  {unit}"
+        for label, key, unit in TABLE
+        if key in results
     )
 
 
@@ -196,6 +224,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, help="events of the throughput mix")
     parser.add_argument("--scale-customers", type=int, help="customers with a pending timer")
     parser.add_argument("--due-at-once", type=int, help="timers that fall due at once")
+    parser.add_argument(
+        "--only", choices=PARTS, action="append", help="run this part only (repeatable)"
+    )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     sizes = replace(
@@ -205,7 +236,8 @@ def main() -> None:
         due_at_once=args.due_at_once or sizes.due_at_once,
     )
     with bench_services() as services:
-        results = {"mode": "quick" if args.quick else "full", **run(services, sizes)}
+        parts = tuple(args.only or PARTS)
+        results = {"mode": "quick" if args.quick else "full", **run(services, sizes, parts)}
     print(table(results))
     print(json.dumps(results))
 

@@ -36,6 +36,8 @@ from streams.scenarios import load_engine
 from streams.settings import Settings
 from streams.topology import CUSTOMERS_TABLE, due_timers_topic, repartition_topic
 
+REDIS_TIMEOUT_S = 2.0
+"""A Redis that does not answer within this is retried (``streams.edge.redis.retry``)."""
 CRASH_AT_VARIABLE = "REBOUND_TEST_CRASH_AT"
 """Tests only: the step of the commit protocol at which the worker exits at once, to prove
 that a crash there loses nothing (``streams.pipeline.commit.CRASH_POINTS`` and
@@ -56,7 +58,7 @@ def create_app(
         else None,
         logical_types=False,  # timestamps as epoch ms: the engine takes either
     )
-    redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    redis = _redis(settings.redis_url)
     producer = DirectProducer(app)
     table = customers_table(app, CUSTOMERS_TABLE, settings)
     customers = PartitionedTable(table, producer)
@@ -81,7 +83,11 @@ def create_app(
             producer,
             repartition,
             metrics,
-            Profiles(redis, metrics, settings.profile_cache_s),
+            Profiles(
+                _redis(settings.redis_url, decode_responses=True),
+                metrics,
+                settings.profile_cache_s,
+            ),
         ),
         commands,
         customers,
@@ -109,6 +115,15 @@ def create_app(
 
 
 REDIS_CHECK_INTERVAL_S = 10.0
+
+
+def _redis(url: str, decode_responses: bool = False) -> Redis:
+    return Redis.from_url(
+        url,
+        decode_responses=decode_responses,
+        socket_timeout=REDIS_TIMEOUT_S,
+        socket_connect_timeout=REDIS_TIMEOUT_S,
+    )
 
 
 def _crash_at() -> str | None:

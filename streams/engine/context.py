@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 
+from streams.engine.values import value
+
 CHANNELS = ("email", "sms", "push")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -31,7 +33,7 @@ CAP = "cap"
 SPACING = "spacing"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Profile:
     """A customer's profile as the CRM keeps it. ``None`` (or a channel absent from
     ``consent``) means not given: the policies' ``ProfileDefaults`` apply."""
@@ -146,19 +148,10 @@ def zone(name: str) -> ZoneInfo:
 
 
 class Context:
-    """One customer's profile resolved against the policies' defaults, with the rules."""
+    """One customer's profile read against the policies' defaults, with the rules. Built for
+    every customer of a batch whose profile was read: it resolves nothing until asked."""
 
-    __slots__ = (
-        "calendar",
-        "consent",
-        "country",
-        "has_app",
-        "policies",
-        "profile",
-        "read",
-        "timezone",
-        "unsubscribed",
-    )
+    __slots__ = ("calendar", "country", "policies", "profile", "read", "timezone", "unsubscribed")
 
     def __init__(
         self,
@@ -167,7 +160,6 @@ class Context:
         calendar: Calendar,
         read: bool = True,
     ) -> None:
-        defaults = policies.defaults
         self.profile = profile
         """None: the customer has no profile (the defaults apply)."""
         self.policies = policies
@@ -175,16 +167,27 @@ class Context:
         self.read = read
         """False when the worker did not read the profile, for an input that cannot start
         an instance or send (``Engine.needs_profile``)."""
-        given = profile or Profile()
-        self.consent = frozenset(
-            channel
-            for channel in CHANNELS
-            if given.consent.get(channel, channel in defaults.consent)
-        )
-        self.has_app = defaults.has_app if given.has_app is None else given.has_app
-        self.country = (given.country or defaults.country).upper()
-        self.timezone = given.timezone or defaults.timezone
-        self.unsubscribed = given.unsubscribed
+        defaults = policies.defaults
+        if profile is None:
+            self.country, self.timezone, self.unsubscribed = (
+                defaults.country,
+                defaults.timezone,
+                False,
+            )
+        else:
+            self.country = profile.country or defaults.country
+            self.timezone = profile.timezone or defaults.timezone
+            self.unsubscribed = profile.unsubscribed
+
+    def consents(self, channel: str) -> bool:
+        consent = self.profile.consent if self.profile is not None else {}
+        agreed = consent.get(channel)
+        return channel in self.policies.defaults.consent if agreed is None else agreed
+
+    @property
+    def has_app(self) -> bool:
+        given = self.profile.has_app if self.profile is not None else None
+        return self.policies.defaults.has_app if given is None else given
 
     def zone_name(self, scenario_zone: str) -> str:
         return self.timezone or scenario_zone
@@ -203,7 +206,7 @@ class Context:
         else None and why the first was refused."""
         refusal = ""
         for candidate in channels:
-            if candidate not in self.consent:
+            if not self.consents(candidate):
                 refusal = refusal or NO_CONSENT
             elif candidate == "push" and not self.has_app:
                 refusal = refusal or NO_APP

@@ -15,20 +15,23 @@ field gets the default of ``policies.yaml``, see ``streams.engine.context.Profil
 ``attr.<name>``    a declared attribute (``attr.skin_type`` = ``dry``)
 =================  ==========================================================
 
-The worker reads the profiles a batch needs in one pipelined round trip, through a local
-cache that keeps each for ``REBOUND_PROFILE_CACHE_S``: a consent withdrawn in Redis holds
+The worker reads the profiles a batch needs in one call (a script that returns every hash: one
+command and one reply, where a pipeline of a thousand ``HGETALL`` cost as much in redis-py
+as the rest of the batch), through a local cache that keeps each for
+``REBOUND_PROFILE_CACHE_S``: a consent withdrawn in Redis holds
 from the next read on. A value Rebound cannot use is ignored (the default applies), counted
 and logged with the customer id and the field: never the value, which may be personal.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 from redis.asyncio import Redis
 
 from streams.edge.redis.retry import until_redis_answers
@@ -46,6 +49,28 @@ FIELDS = (
     "unsubscribed",
 )
 """The fields of a profile hash, beside the ``attr.<name>`` attributes."""
+CHUNK = 1000
+"""Profiles per call, so that no call holds Redis for long."""
+SEPARATOR = "\x1f"
+"""Between the customer ids of a call and the fields of a reply (ASCII unit separator)."""
+_READ = """
+local found = {}
+local i = 0
+for id in string.gmatch(ARGV[1], "[^\\31]+") do
+    i = i + 1
+    local flat = redis.call('HGETALL', ARGV[2] .. id)
+    local plain = true
+    for _, part in ipairs(flat) do
+        if string.find(part, "\\31", 1, true) then plain = false end
+    end
+    if plain then found[i] = table.concat(flat, "\\31") else found[i] = flat end
+end
+return found
+"""
+"""The profiles of the customer ids in ARGV[1] (joined by the separator), each as one
+string (its fields and values joined by the separator, "" when absent), or as the HGETALL
+array when a value holds the separator: one argument and a string per profile cost redis-py
+half what a key and an array per profile did."""
 MAX_CACHED = 200_000
 """Profiles kept in the local cache at most (about 100 MB)."""
 _TRUE = {"1", "true", "yes", "y"}
@@ -63,29 +88,49 @@ class InvalidField(ValueError):
 
 def parse_profile(fields: Mapping[str, str]) -> tuple[Profile, list[InvalidField]]:
     """The profile of a hash's fields (as text), and the fields that were ignored."""
+    return parse_flat([part for pair in fields.items() for part in pair])
+
+
+def parse_flat(flat: list[str]) -> tuple[Profile, list[InvalidField]]:
+    """``parse_profile`` of an ``HGETALL`` reply: field, value, field, value... (read for
+    every profile the worker looks up: one pass, a table lookup per field)."""
     problems: list[InvalidField] = []
     consent: dict[str, bool] = {}
     attributes: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    for name, raw in fields.items():
+    has_app = timezone = country = language = None
+    unsubscribed = False
+    for i in range(0, len(flat) - 1, 2):
+        name, raw = flat[i], flat[i + 1]
+        kind = _KINDS.get(name)
         try:
-            if name.startswith("consent.") and name[8:] in CHANNELS:
+            if kind is None:
+                if name.startswith(ATTRIBUTE_PREFIX) and len(name) > len(ATTRIBUTE_PREFIX):
+                    attributes[name[len(ATTRIBUTE_PREFIX) :]] = raw
+                else:
+                    problems.append(InvalidField(name, "unknown field"))
+            elif kind == "consent":
                 consent[name[8:]] = _flag(name, raw)
-            elif name in ("has_app", "unsubscribed"):
-                values[name] = _flag(name, raw)
-            elif name == "timezone":
-                values[name] = _timezone(raw)
-            elif name == "country":
-                values[name] = _country(raw)
-            elif name == "language":
-                values[name] = raw or None
-            elif name.startswith(ATTRIBUTE_PREFIX) and len(name) > len(ATTRIBUTE_PREFIX):
-                attributes[name[len(ATTRIBUTE_PREFIX) :]] = raw
+            elif kind == "has_app":
+                has_app = _flag(name, raw)
+            elif kind == "unsubscribed":
+                unsubscribed = _flag(name, raw)
+            elif kind == "timezone":
+                timezone = _timezone(raw)
+            elif kind == "country":
+                country = _country(raw)
             else:
-                problems.append(InvalidField(name, "unknown field"))
+                language = raw or None
         except InvalidField as problem:
             problems.append(problem)
-    return Profile(consent=consent, attributes=attributes, **values), problems
+    profile = Profile(consent, has_app, timezone, country, language, unsubscribed, attributes)
+    return profile, problems
+
+
+_KINDS = {
+    **{f"consent.{channel}": "consent" for channel in CHANNELS},
+    **{name: name for name in ("has_app", "unsubscribed", "timezone", "country", "language")},
+}
+_FLAGS = {"1": True, "0": False}
 
 
 def profile_fields(profile: Profile) -> dict[str, str]:
@@ -104,6 +149,9 @@ def profile_fields(profile: Profile) -> dict[str, str]:
 
 
 def _flag(name: str, raw: str) -> bool:
+    flag = _FLAGS.get(raw)
+    if flag is not None:
+        return flag
     text = raw.strip().lower()
     if text in _TRUE:
         return True
@@ -113,27 +161,40 @@ def _flag(name: str, raw: str) -> bool:
 
 
 def _country(raw: str) -> str:
+    if raw in _COUNTRIES:
+        return raw
     if not known_country(raw):
         raise InvalidField("country", "not an ISO 3166 country code the calendars know")
     return raw.upper()
 
 
 def _timezone(raw: str) -> str:
+    if raw in _ZONES:
+        return raw
     try:
         ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidField("timezone", "not an IANA time zone (e.g. Europe/Paris)") from None
+    _ZONES.add(raw)
     return raw
 
 
+_ZONES: set[str] = set()
+"""Time zone names found valid (the check costs; the names repeat)."""
+_COUNTRIES = frozenset(c for c in holidays.list_supported_countries() if c.isupper())
+"""Upper-case codes the calendars know: the common case, checked without a call."""
+
+
 class Profiles:
-    """Profiles by customer id, from Redis, each cached for ``cache_s`` seconds."""
+    """Profiles by customer id, from Redis, each cached for ``cache_s`` seconds. ``redis``
+    decodes its responses (``decode_responses=True``): hiredis decodes them in C."""
 
     def __init__(self, redis: Redis, metrics: Metrics, cache_s: float) -> None:
         self._redis = redis
         self._metrics = metrics
         self._cache_s = cache_s
         self._cache: dict[str, tuple[float, Profile | None]] = {}
+        self._read_script = redis.register_script(_READ)
 
     async def get_many(self, customer_ids: Iterable[str]) -> dict[str, Profile | None]:
         now = time.monotonic()
@@ -160,21 +221,32 @@ class Profiles:
         return found
 
     async def _read(self, customer_ids: list[str]) -> dict[str, Profile | None]:
-        async def fetch() -> list[Any]:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for customer_id in customer_ids:
-                    pipe.hgetall(KEY_PREFIX + customer_id)
-                return list(await pipe.execute())
+        read: dict[str, Profile | None] = {}
+        plain = [c for c in customer_ids if SEPARATOR not in c]
+        for customer_id in customer_ids if len(plain) < len(customer_ids) else ():
+            if SEPARATOR in customer_id:  # cannot be joined: read alone
+                alone = functools.partial(self._redis.hgetall, KEY_PREFIX + customer_id)
+                fields = await until_redis_answers(alone, self._metrics)
+                flat = [str(part) for pair in fields.items() for part in pair]
+                read[customer_id] = self._profile(customer_id, flat) if flat else None
+        for start in range(0, len(plain), CHUNK):
+            chunk = plain[start : start + CHUNK]
+            call = functools.partial(self._read_script, args=[SEPARATOR.join(chunk), KEY_PREFIX])
+            replies = await until_redis_answers(call, self._metrics)
+            for customer_id, reply in zip(chunk, replies, strict=True):
+                if not reply:  # no profile: the defaults apply
+                    read[customer_id] = None
+                    continue
+                if isinstance(reply, str):
+                    flat = reply.split(SEPARATOR)
+                else:  # a value holds the separator: the fields came as an array
+                    flat = [str(part) for part in reply]
+                read[customer_id] = self._profile(customer_id, flat)
+        return read
 
-        hashes = await until_redis_answers(fetch, self._metrics)
-        return {
-            customer_id: self._profile(customer_id, fields) if fields else None
-            for customer_id, fields in zip(customer_ids, hashes, strict=True)
-        }
-
-    def _profile(self, customer_id: str, fields: dict[bytes, bytes]) -> Profile:
-        text = {k.decode(errors="replace"): v.decode(errors="replace") for k, v in fields.items()}
-        profile, problems = parse_profile(text)
+    def _profile(self, customer_id: str, flat: list[str]) -> Profile:
+        """The profile of a hash's fields: field, value, field, value..."""
+        profile, problems = parse_flat(flat)
         for problem in problems:
             self._metrics.profiles_invalid.inc()
             log.warning("profile %s%s: field ignored, %s", KEY_PREFIX, customer_id, problem)
