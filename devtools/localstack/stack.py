@@ -14,13 +14,14 @@ from pathlib import Path
 
 import redis
 
-from devtools.demo import DemoProducer, demo_events
+from devtools.demo import DemoProducer, demo_events, demo_profiles, write_profiles
 from devtools.localstack.command_reader import CommandReader, describe
 from devtools.localstack.kafka import LocalKafka
 from devtools.localstack.process import free_port, port_answers
 from devtools.localstack.redis import LocalRedis
 from devtools.localstack.worker import WorkerProcess
 from streams.edge.redis.catalog import load_catalog_file
+from streams.edge.redis.profile_files import load_profiles_file
 from streams.settings import Settings
 
 DEMO_CATALOG = Path("scenarios/catalog.yaml")
@@ -87,13 +88,22 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+DEMO_CUSTOMERS = 50
+
+
 def _feed_demo(settings: Settings, rate_per_s: float, worker: WorkerProcess) -> None:
-    load_catalog_file(redis.Redis.from_url(settings.redis_url), DEMO_CATALOG)
+    client = redis.Redis.from_url(settings.redis_url)
+    load_catalog_file(client, DEMO_CATALOG)
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    profiles = write_profiles(
+        Path(settings.data_dir) / "demo-profiles.jsonl", demo_profiles(DEMO_CUSTOMERS)
+    )
+    load_profiles_file(client, profiles, progress=False)  # as `rebound profiles` does
     producer = DemoProducer(settings)
     commands = CommandReader(settings)
     last_report = time.monotonic()
     try:
-        for event in demo_events(customers=50):
+        for event in demo_events(customers=DEMO_CUSTOMERS):
             producer.send(event)
             time.sleep(1.0 / rate_per_s)
             for command in commands.poll(timeout_ms=0):
