@@ -11,7 +11,13 @@ import pytest
 
 from streams.engine import Engine
 from streams.engine.context import Policies, Profile
-from streams.engine.effects import ExitInstance, StartInstance, StepDeferred, StepDropped
+from streams.engine.effects import (
+    ExitInstance,
+    SendCommand,
+    StartInstance,
+    StepDeferred,
+    StepDropped,
+)
 from streams.engine.scenario import Scenario
 from streams.scenarios import parse_policies, parse_scenario
 from tests.unit.engine.simulation import DAY, HR_SUITE, SCENARIOS, Simulation
@@ -256,42 +262,35 @@ def test_quiet_hours_across_midnight_defer_to_their_end_in_local_time(zone: Zone
     assert send.deferral_reasons == ("quiet_hours",)
 
 
-def test_quiet_hours_after_midnight_defer_to_the_same_morning() -> None:
+def sms_sent(clock: str, ordered: str, country: str = "FR") -> SendCommand:
+    """The SMS ``sms_at(clock)`` sends to a customer of ``country`` who ordered at
+    ``ordered`` (Paris time), under ``NO_SMS_AT_NIGHT``."""
     s = sim(
-        sms_at("06:15"),
+        sms_at(clock),
         rules=policies(NO_SMS_AT_NIGHT),
-        profile=Profile(consent={"sms": True}),
-        now=at("2026-11-17T12:00"),
+        profile=Profile(consent={"sms": True}, country=country),
+        now=at(ordered),
     )
     s.order("o1", line("a"))
-    s.advance(3 * DAY)
+    s.advance(6 * DAY)
+    [send] = s.sends
+    return send
+
+
+def test_quiet_hours_after_midnight_defer_to_the_same_morning() -> None:
     # due Thursday 06:15 (a day after the order, then the next 06:15): sent at 08:00
-    assert local(s.sends[0].created_at) == datetime(2026, 11, 19, 8, 0, tzinfo=PARIS)
+    send = sms_sent("06:15", "2026-11-17T12:00")
+    assert local(send.created_at) == datetime(2026, 11, 19, 8, 0, tzinfo=PARIS)
 
 
 def test_a_french_public_holiday_moves_an_sms_to_the_next_business_day() -> None:
     # 2026-05-08, a Friday, is a public holiday in France (Victoire 1945), not in the US.
-    french = sim(
-        sms_at("10:00"),
-        rules=policies(NO_SMS_AT_NIGHT),
-        profile=Profile(consent={"sms": True}, country="FR"),
-        now=at("2026-05-07T08:00"),
-    )
-    french.order("o1", line("a"))
-    french.advance(6 * DAY)
-    [send] = french.sends
-    assert local(send.created_at) == datetime(2026, 5, 11, 8, 0, tzinfo=PARIS), "Monday"
-    assert send.deferral_reasons == ("holiday", "day_off", "quiet_hours")
-
-    american = sim(
-        sms_at("10:00"),
-        rules=policies(NO_SMS_AT_NIGHT),
-        profile=Profile(consent={"sms": True}, country="US"),
-        now=at("2026-05-07T08:00"),
-    )
-    american.order("o1", line("a"))
-    american.advance(6 * DAY)
-    assert local(american.sends[0].created_at) == datetime(2026, 5, 8, 10, 0, tzinfo=PARIS)
+    french = sms_sent("10:00", "2026-05-07T08:00", "FR")
+    assert local(french.created_at) == datetime(2026, 5, 11, 8, 0, tzinfo=PARIS), "Monday"
+    assert french.deferral_reasons == ("holiday", "day_off", "quiet_hours")
+    american = sms_sent("10:00", "2026-05-07T08:00", "US")
+    assert local(american.created_at) == datetime(2026, 5, 8, 10, 0, tzinfo=PARIS)
+    assert american.deferral_reasons == ()
 
 
 def test_business_days_skip_weekends_and_holidays() -> None:
