@@ -188,7 +188,8 @@ def test_of_messages_due_together_the_higher_priority_takes_the_last_place() -> 
 # Local time, quiet hours, holidays.
 
 
-def test_new_york_and_paris_customers_both_get_at_ten_at_ten_local() -> None:
+def email_at_ten(profile: Profile | None) -> SendCommand:
+    """The e-mail a day after the order, at 10:00 local, to a customer of ``profile``."""
     daily = scenario(
         "a",
         steps="""
@@ -199,30 +200,21 @@ def test_new_york_and_paris_customers_both_get_at_ten_at_ten_local() -> None:
         recommendations: [R1]
     """,
     )
+    s = sim(daily, profile=profile)
+    s.order("o1", line("a"))
+    s.advance(3 * DAY)
+    [send] = s.sends
+    return send
+
+
+def test_new_york_and_paris_customers_both_get_at_ten_at_ten_local() -> None:
     for zone in (PARIS, NEW_YORK):
-        s = sim(daily, profile=Profile(timezone=zone.key))
-        s.order("o1", line("a"))
-        s.advance(3 * DAY)
-        [send] = s.sends
-        sent = local(send.created_at, zone)
+        sent = local(email_at_ten(Profile(timezone=zone.key)).created_at, zone)
         assert (sent.hour, sent.minute) == (10, 0), zone.key
 
 
 def test_the_scenario_zone_is_the_default_of_customers_without_one() -> None:
-    daily = scenario(
-        "a",
-        steps="""
-      - id: first
-        wait: {after: 1d, at: "10:00"}
-        channel: email
-        template: t
-        recommendations: [R1]
-    """,
-    )
-    s = sim(daily)
-    s.order("o1", line("a"))
-    s.advance(3 * DAY)
-    assert local(s.sends[0].created_at).hour == 10
+    assert local(email_at_ten(None).created_at).hour == 10
 
 
 NO_SMS_AT_NIGHT = """
