@@ -16,11 +16,14 @@ from typing import Any
 
 import pytest
 import redis
+from redis.asyncio import Redis
 
 from devtools.demo import DemoProducer, order_event
 from devtools.localstack.command_reader import CommandReader
 from devtools.localstack.worker import WorkerProcess
-from streams.edge.redis.profiles import KEY_PREFIX
+from streams.edge.redis.profiles import KEY_PREFIX, SEPARATOR, Profiles
+from streams.engine.context import Profile
+from streams.metrics import create_metrics
 from streams.settings import Settings
 from streams.topics import ensure_topics
 
@@ -213,3 +216,27 @@ def test_consent_cap_and_subscription_rules_hold_in_the_worker(
     assert started == 1, "the renewal starts no second onboarding"
     assert worker.metric("rebound_events_total", kind="order") == 4
     reader.close()
+
+
+async def test_the_worker_reads_profiles_whatever_their_ids_and_values_hold(
+    redis_url: str,
+) -> None:
+    """Profiles are read a batch at a time, joined by a separator: an id or a value that holds
+    it is still read whole; a customer without a profile reads as None."""
+    run = uuid.uuid4().hex[:6]
+    odd_id, odd_value, plain = f"a{SEPARATOR}{run}", f"b-{run}", f"c-{run}"
+    client = redis.Redis.from_url(redis_url)
+    client.hset(f"{KEY_PREFIX}{odd_id}", mapping={"consent.sms": "1"})
+    client.hset(f"{KEY_PREFIX}{odd_value}", mapping={"attr.note": f"x{SEPARATOR}y", "has_app": "1"})
+    client.hset(f"{KEY_PREFIX}{plain}", mapping={"country": "US"})
+    async with Redis.from_url(redis_url, decode_responses=True) as reader:
+        profiles = Profiles(reader, create_metrics(), cache_s=60.0)
+        read = await profiles.get_many([odd_id, odd_value, plain, f"none-{run}"])
+        assert read == {
+            odd_id: Profile(consent={"sms": True}),
+            odd_value: Profile(has_app=True, attributes={"note": f"x{SEPARATOR}y"}),
+            plain: Profile(country="US"),
+            f"none-{run}": None,
+        }
+        client.delete(f"{KEY_PREFIX}{plain}")
+        assert (await profiles.get_many([plain]))[plain] == Profile(country="US"), "cached"

@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -207,7 +207,7 @@ class Profiles:
                 found[customer_id] = hit[1]
             else:
                 missing.append(customer_id)
-        if len(found):
+        if found:
             self._count("cache", found.values())
         if missing:
             read = await self._read(missing)
@@ -223,12 +223,11 @@ class Profiles:
     async def _read(self, customer_ids: list[str]) -> dict[str, Profile | None]:
         read: dict[str, Profile | None] = {}
         plain = [c for c in customer_ids if SEPARATOR not in c]
-        for customer_id in customer_ids if len(plain) < len(customer_ids) else ():
-            if SEPARATOR in customer_id:  # cannot be joined: read alone
-                alone = functools.partial(self._redis.hgetall, KEY_PREFIX + customer_id)
-                fields = await until_redis_answers(alone, self._metrics)
-                flat = [str(part) for pair in fields.items() for part in pair]
-                read[customer_id] = self._profile(customer_id, flat) if flat else None
+        for customer_id in set(customer_ids).difference(plain):  # cannot be joined: alone
+            alone = functools.partial(self._redis.hgetall, KEY_PREFIX + customer_id)
+            fields = await until_redis_answers(alone, self._metrics)
+            flat = [str(part) for pair in fields.items() for part in pair]
+            read[customer_id] = self._profile(customer_id, flat) if flat else None
         for start in range(0, len(plain), CHUNK):
             chunk = plain[start : start + CHUNK]
             call = functools.partial(self._read_script, args=[SEPARATOR.join(chunk), KEY_PREFIX])
@@ -252,12 +251,11 @@ class Profiles:
             log.warning("profile %s%s: field ignored, %s", KEY_PREFIX, customer_id, problem)
         return profile
 
-    def _count(self, source: str, profiles: Iterable[Profile | None]) -> None:
+    def _count(self, source: str, profiles: Collection[Profile | None]) -> None:
         absent = sum(1 for p in profiles if p is None)
-        total = sum(1 for _ in profiles)
         reads = self._metrics.profile_reads
-        if total - absent:
-            reads.labels(source, "found").inc(total - absent)
+        if len(profiles) - absent:
+            reads.labels(source, "found").inc(len(profiles) - absent)
         if absent:
             reads.labels(source, "absent").inc(absent)
 
