@@ -61,11 +61,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _worker(args: argparse.Namespace) -> None:
-    import faust
-
     from streams.app import create_app
     from streams.edge.faust import private
-    from streams.edge.faust.runtime import tune_gc
+    from streams.edge.faust.runtime import faust_worker, tune_gc
     from streams.preflight import check_kafka, check_redis
     from streams.scenarios import load_engine
     from streams.topics import ensure_topics
@@ -83,7 +81,7 @@ def _worker(args: argparse.Namespace) -> None:
         mode.loop.use("uvloop")  # before the worker creates its loop
     app = create_app(settings, engine=engine)
     tune_gc()
-    faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
+    faust_worker(app, settings.log_level).execute_from_commandline()
 
 
 def _topics(args: argparse.Namespace) -> None:
