@@ -103,19 +103,20 @@ async def handle_or_stop(
 
 
 def tune_gc() -> None:
-    """Fewer garbage collections in the worker: what exists at start (modules, Faust, the
-    app) is frozen out of them, and the youngest generation is collected after 300,000 net
+    """Fewer garbage collections in the worker: what exists at start (modules, Faust, the app) is
+    frozen out of them, and the youngest generation is collected after 300,000 net
     allocations rather than 700.
 
     A batch holds its records, states and effects until it is done, then frees them by
     reference counting, which lowers the count again. A threshold under that peak runs
-    collections inside the batch, each scanning and promoting objects that are all alive: 11% of the worker's CPU in a native profile at a threshold
-    of 10,000 (py-spy --native over the benchmark mix, 2026-12-03). Over it, collections
-    only come as survivors and cyclic garbage add up across batches. Measured over the same
-    150,000 events, two runs each, interleaved: 43.0-47.2 ms of CPU per 1,000 events at
-    10,000, 39.1-40.8 at 300,000, 39.8-42.1 with the collector off. (At 700, the default,
-    against 10,000: 5.8-8.4k against 9.1-9.5k events/s, 2026-11.) The cost: up to that
-    many objects of cyclic garbage wait for the next collection (tens of MiB at most)."""
+    collections inside the batch, each scanning and promoting objects that are all alive:
+    11% of the worker's CPU in a native profile at a threshold of 10,000 (py-spy --native
+    over the benchmark mix, 2026-12-03). Over it, collections only come as survivors and
+    cyclic garbage add up across batches. Measured over the same 150,000 events, two runs
+    each, interleaved: 43.0-47.2 ms of CPU per 1,000 events at 10,000, 39.1-40.8 at 300,000,
+    39.8-42.1 with the collector off. (At 700, the default, against 10,000: 5.8-8.4k against
+    9.1-9.5k events/s, 2026-11.) The cost: up to that many objects of cyclic garbage wait
+    for the next collection (tens of MiB at most)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
