@@ -20,7 +20,7 @@ from streams.edge.faust.producer import DirectProducer
 from streams.edge.faust.runtime import attach, customers_table, faust_app, raw_topic
 from streams.edge.faust.tables import PartitionedTable
 from streams.edge.faust.web import add_pages
-from streams.edge.redis.catalog import Catalog
+from streams.edge.redis.catalog import FITS_REFRESH_S, Catalog, read_fits
 from streams.edge.redis.ledger import Ledger
 from streams.edge.redis.profiles import Profiles
 from streams.edge.redis.retry import redis_answers
@@ -32,6 +32,7 @@ from streams.pipeline.dead_letters import DeadLetters
 from streams.pipeline.intake import REPARTITION, Intake
 from streams.pipeline.processor import Processor
 from streams.pipeline.timers import TimerWheel
+from streams.scenario_log import PublishedSince
 from streams.scenarios import load_engine
 from streams.settings import Settings
 from streams.topology import CUSTOMERS_TABLE, due_timers_topic, repartition_topic
@@ -107,9 +108,15 @@ def create_app(
         metrics,
         settings.timer_tick_s,
         crash_at=_crash_at(),
+        versions=PublishedSince(settings, engine),
     )
     check_redis = functools.partial(redis_answers, redis, metrics)
     app.timer(REDIS_CHECK_INTERVAL_S)(check_redis)
+
+    async def refresh_fits() -> None:  # the catalog's compatibility rules, as they change
+        engine.fits = await read_fits(redis, metrics)
+
+    app.timer(FITS_REFRESH_S)(refresh_fits)
     add_pages(app, metrics, check_redis)
     return app
 

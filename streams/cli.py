@@ -1,5 +1,5 @@
-"""The ``rebound`` command: worker, topics, catalog, profiles, validate, settings. (The local stack
-for development is ``python -m devtools``, outside the installed package.)"""
+"""The ``rebound`` command: worker, topics, catalog, profiles, validate, scenarios, settings.
+(The local stack for development is ``python -m devtools``, outside the installed package.)"""
 
 from __future__ import annotations
 
@@ -53,6 +53,20 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("folder", type=Path, nargs="?", help="default: REBOUND_SCENARIOS_DIR")
     validate.set_defaults(run=_validate)
 
+    scenarios = commands.add_parser(
+        "scenarios", help="the scenario versions kept for customers in flight (the log)"
+    )
+    actions = scenarios.add_subparsers(required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="every version on the log, and which are active")
+    listing.set_defaults(run=_scenarios_list)
+    retire = actions.add_parser(
+        "retire",
+        help="remove a scenario whose file is gone: its instances in flight end "
+        "(scenario_removed) from the workers' next start",
+    )
+    retire.add_argument("scenario_id")
+    retire.set_defaults(run=_scenarios_retire)
+
     settings = commands.add_parser("settings", help="print every setting and its value")
     settings.add_argument("--markdown", action="store_true", help="as the README's table")
     settings.set_defaults(run=_settings)
@@ -61,20 +75,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _worker(args: argparse.Namespace) -> None:
+    import redis
+
+    from streams import scenario_log
     from streams.app import create_app
     from streams.edge.faust import private
     from streams.edge.faust.runtime import faust_worker, tune_gc
+    from streams.edge.redis.catalog import fits_now
     from streams.preflight import check_kafka, check_redis
     from streams.scenarios import load_engine
     from streams.topics import ensure_topics
 
     private.check()  # a Faust or aiokafka without what Rebound relies on stops the start
     settings = Settings.from_env()
-    engine = load_engine(Path(settings.scenarios_dir))  # a bad file stops the start, named
+    load_engine(Path(settings.scenarios_dir))  # a bad file stops the start, before connecting
     check_kafka(settings)
     check_redis(settings)
     if args.create_topics:
         ensure_topics(settings)
+    engine = scenario_log.load(settings).engine  # with the versions of customers in flight
+    engine.fits = fits_now(redis.Redis.from_url(settings.redis_url))  # then every minute
     if settings.event_loop == "uvloop":
         import mode.loop
 
@@ -139,6 +159,46 @@ def _validate(args: argparse.Namespace) -> None:
             f"{len(scenario.steps)} step(s)"
         )
     print(f"ok  {engine.policies.source or 'no policies.yaml: the default policies'}")
+
+
+def _scenarios_list(args: argparse.Namespace) -> None:
+    import time
+
+    from streams.scenario_log import ScenarioLog
+    from streams.scenarios import load_scenarios
+
+    settings = Settings.from_env()
+    in_folder = {(s.id, s.version) for s in load_scenarios(Path(settings.scenarios_dir))}
+    scenario_log = ScenarioLog(settings)
+    on_log = scenario_log.read()
+    print(f"{scenario_log.topic}: {len(on_log)} versions")
+    for (scenario_id, version), published in sorted(on_log.items()):
+        state = "active" if (scenario_id, version) in in_folder else "in flight only"
+        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(published.published_at))
+        print(f"{scenario_id:<28} v{version:<4} {state:<15} {published.file} ({when} UTC)")
+    for scenario_id, version in sorted(in_folder - set(on_log)):
+        print(f"{scenario_id:<28} v{version:<4} {'not published':<15} (at the next worker start)")
+
+
+def _scenarios_retire(args: argparse.Namespace) -> None:
+    from streams.exceptions import ConfigurationError
+    from streams.scenario_log import ScenarioLog
+    from streams.scenarios import load_scenarios
+
+    settings = Settings.from_env()
+    files = [s for s in load_scenarios(Path(settings.scenarios_dir)) if s.id == args.scenario_id]
+    if files:
+        raise ConfigurationError(
+            f"{args.scenario_id} is still in {files[0].source}: delete its file first "
+            "(a worker would publish it again at its start)"
+        )
+    versions = ScenarioLog(settings).retire(args.scenario_id)
+    if not versions:
+        raise ConfigurationError(f"no version of {args.scenario_id} on the scenarios log")
+    print(
+        f"retired {args.scenario_id} v{', v'.join(map(str, versions))}: its instances in flight "
+        "end (scenario_removed) from the workers' next start"
+    )
 
 
 def _settings(args: argparse.Namespace) -> None:

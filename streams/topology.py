@@ -13,6 +13,7 @@ from streams.settings import Settings
 CUSTOMERS_TABLE = "customers"
 DUE_TIMERS_TOPIC = "timers-due"
 REPARTITION_TOPIC = "repartition"
+SCENARIOS_TOPIC = "scenarios"
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,15 @@ def repartition_topic(settings: Settings) -> str:
     return f"{settings.app_id}-{REPARTITION_TOPIC}"
 
 
+def scenarios_topic(settings: Settings) -> str:
+    """The compacted topic of every scenario version the workers have loaded
+    (``streams.scenario_log``)."""
+    return f"{settings.app_id}-{SCENARIOS_TOPIC}"
+
+
 def topic_specs(settings: Settings) -> list[TopicSpec]:
-    """Input, command, dead-letter and internal topics, all co-partitioned by customer."""
+    """Input, command, dead-letter and internal topics, co-partitioned by customer; and the
+    scenarios' log, of one partition."""
 
     def spec(name: str, role: str, **config: str) -> TopicSpec:
         return TopicSpec(name, settings.partitions, settings.replication_factor, config, role)
@@ -67,6 +75,15 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             changelog_topic(settings, CUSTOMERS_TABLE),
             "customers table changelog: states and their timers (internal)",
             **compact,
+        )
+    )
+    specs.append(
+        TopicSpec(
+            scenarios_topic(settings),
+            1,  # one ordered log, read whole at start; keyed by scenario id and version
+            settings.replication_factor,
+            compact,
+            "every scenario version loaded, for customers in flight (internal)",
         )
     )
     return specs

@@ -47,6 +47,8 @@ from streams.engine.state import (
 from streams.engine.timing import due_time
 
 Input = Event | TimerFired
+CATEGORY_PREFIX = "category:"
+"""In a catalog's ``fits``: a category rather than a SKU."""
 _ENGAGEMENTS = (Open, Click)
 """For isinstance: ``Open | Click`` would build a union object at every call."""
 
@@ -54,7 +56,15 @@ _ENGAGEMENTS = (Open, Click)
 class Engine:
     """Decides for every loaded scenario; older versions stay for instances in flight."""
 
-    def __init__(self, scenarios: Iterable[Scenario], policies: Policies | None = None) -> None:
+    def __init__(
+        self,
+        scenarios: Iterable[Scenario],
+        policies: Policies | None = None,
+        retained: Iterable[Scenario] = (),
+    ) -> None:
+        """``scenarios``: what new entries get, the latest version of each id. ``retained``:
+        versions that only finish the instances started on them (earlier versions, or
+        scenarios no longer in the folder): no trigger starts them."""
         self.policies = policies or Policies()
         self.calendar = Calendar()
         self.defaults = Context(None, self.policies, self.calendar)
@@ -83,7 +93,31 @@ class Engine:
         self._any_order_triggers = any(
             s.trigger.category is None and s.trigger.sku is None for s in self._latest.values()
         )
+        self.fits: dict[str, frozenset[str]] = {}
+        """SKU -> what it fits (SKUs, ``category:<name>``): the catalog's compatibility
+        rules. A candidate listed here is recommended only when the instance's order holds
+        one of them; one not listed fits everything. Replaced as a whole by the shell."""
+        self._priority: dict[tuple[str, int], int] = {}
+        self.retained: list[Scenario] = []
+        """The versions kept for instances in flight only."""
+        self.retain(retained)
+
+    def retain(self, scenarios: Iterable[Scenario]) -> int:
+        """Keep ``scenarios`` for the instances in flight on them (a version already known
+        stays as it is); how many were new."""
+        added = 0
+        for scenario in scenarios:
+            key = (scenario.id, scenario.version)
+            if key not in self._versions:
+                self._versions[key] = scenario
+                self.retained.append(scenario)
+                added += 1
         self._priority = {key: s.priority for key, s in self._versions.items()}
+        return added
+
+    def knows(self, scenario_id: str, version: int) -> bool:
+        """Whether instances of this version can go on here."""
+        return (scenario_id, version) in self._versions
 
     def context(self, profile: Profile | None) -> Context:
         """The context of a customer whose profile is ``profile`` (None: has none)."""
@@ -325,7 +359,7 @@ class Engine:
                 return False
         if now > first_due + scenario.expiry_s:
             return _drop(instance, step, EXPIRED, now, out)
-        recommendations = _recommend(state, instance, step, ctx)
+        recommendations = _recommend(state, instance, step, ctx, self.fits)
         if step.recommendations and not recommendations:
             return _drop(instance, step, NOTHING_TO_RECOMMEND, now, out)
         deferred_from, reasons = instance.deferred_from, tuple(instance.deferrals)
@@ -501,20 +535,38 @@ def _on_engagement(state: CustomerState, event: Open | Click) -> None:
 
 
 def _recommend(
-    state: CustomerState, instance: Instance, step: Step, ctx: Context
+    state: CustomerState,
+    instance: Instance,
+    step: Step,
+    ctx: Context,
+    fits: dict[str, frozenset[str]],
 ) -> tuple[str, ...]:
-    """The step's candidates the customer has not bought and whose attributes the profile
-    declares; with ``pick``, at most that many, those not recommended yet first."""
+    """The step's candidates the customer has not bought, whose attributes the profile
+    declares and that fit the instance's order (the catalog's ``fits``); with ``pick``, at
+    most that many, those not recommended yet first."""
     bought = state.bought()
     skus = [
         c.sku
         for c in step.recommendations
-        if c.sku not in bought and all(ctx.attribute(k) == v for k, v in c.requires)
+        if c.sku not in bought
+        and all(ctx.attribute(k) == v for k, v in c.requires)
+        and (c.sku not in fits or _fits(fits[c.sku], state.orders.get(instance.order_id)))
     ]
     if step.pick is not None:
         seen = instance.recommended
         skus = ([s for s in skus if s not in seen] + [s for s in skus if s in seen])[: step.pick]
     return tuple(skus)
+
+
+def _fits(targets: frozenset[str], order: OrderSummary | None) -> bool:
+    """Whether ``order`` holds a product that a candidate fits: a SKU of ``targets``, or a
+    category named ``category:<name>`` there. An order no longer remembered fits nothing:
+    nothing is recommended that may not fit."""
+    if order is None:
+        return False
+    return any(sku in targets for sku in order.skus) or any(
+        CATEGORY_PREFIX + category in targets for category in order.categories
+    )
 
 
 def _schedule(instance: Instance, due: float) -> None:

@@ -67,6 +67,23 @@ steps:
 """
 
 
+def capsules(run: str) -> str:
+    """Capsules and pods: the catalog says which machine each fits."""
+    return f"""\
+id: capsules-{run}
+version: 1
+trigger:
+  event: order
+  order_contains: {{category: machine-{run}}}
+steps:
+  - id: only
+    wait: 1s
+    channel: email
+    template: t
+    recommendations: [CAPS-INTENSO-50, CAPS-PODS-40, DESCALER-500]
+"""
+
+
 CAP_OF_TWO = """\
 pressure:
   overall: {max: 2, per: 1d}
@@ -87,6 +104,7 @@ def context_settings(settings: Settings, tmp_path: Path, catalog: None) -> Setti
         (folder / f"gift-{name}.yaml").write_text(one_email(f"gift-{name}", run, wait))
     (folder / "b2b-onboarding.yaml").write_text((SHIPPED / "b2b-onboarding.yaml").read_text())
     (folder / "policies.yaml").write_text(CAP_OF_TWO)
+    (folder / "capsules.yaml").write_text(capsules(run))
     ensure_topics(settings)
     return replace(settings, scenarios_dir=str(folder), profile_cache_s=0.0)
 
@@ -154,9 +172,12 @@ def test_consent_cap_and_subscription_rules_hold_in_the_worker(
     settings, run = context_settings, RUN
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     texter, capped, company = f"sms-{run}", f"cap-{run}", f"b2b-{run}"
+    pods = f"pods-{run}"
     profiles = tmp_path / "people.csv"
     profiles.write_text(f"customer_id,consent.sms\n{texter},1\n")
     assert rebound(settings, "profiles", "--quiet", str(profiles)).returncode == 0
+    loaded = rebound(settings, "catalog", str(SHIPPED / "catalog.yaml"))
+    assert loaded.returncode == 0, loaded.stderr
 
     worker: WorkerProcess = start_worker(settings)
     reader = CommandReader(settings)
@@ -164,6 +185,7 @@ def test_consent_cap_and_subscription_rules_hold_in_the_worker(
     now = int(time.time() * 1000)
     producer.send(order_event(texter, "o1", now, [line(f"phone-{run}")]))
     producer.send(order_event(capped, "o1", now, [line(f"gift-{run}")]))
+    producer.send(order_event(pods, "o1", now, [line(f"machine-{run}", "CM-POD-2")]))
     subscription = {"plan": "annual", "period_index": 1, "id": f"SUB-{run}"}
     producer.send(order_event(company, "o1", now, [line("b2b-software")], "b2b", subscription))
     producer.flush()
@@ -214,7 +236,10 @@ def test_consent_cap_and_subscription_rules_hold_in_the_worker(
     assert worker.metric("rebound_timers_pending") >= 1, "the third waits for its slot"
     started = worker.metric("rebound_instances_started_total", scenario="b2b-onboarding-options")
     assert started == 1, "the renewal starts no second onboarding"
-    assert worker.metric("rebound_events_total", kind="order") == 4
+    [machine] = [c for c in reader.commands if c["customer_id"] == pods]
+    skus = [r["sku"] for r in machine["recommendations"]]
+    assert skus == ["CAPS-PODS-40", "DESCALER-500"], "the capsules fit another machine"
+    assert worker.metric("rebound_events_total", kind="order") == 5
     reader.close()
 
 

@@ -1,10 +1,11 @@
 from streams.settings import Settings
-from streams.topology import topic_specs
+from streams.topology import scenarios_topic, topic_specs
 
 
-def test_every_topic_is_co_partitioned_with_the_tables() -> None:
-    specs = topic_specs(Settings(partitions=6, topic_prefix="p."))
-    assert {s.partitions for s in specs} == {6}
+def test_every_topic_keyed_by_customer_is_co_partitioned_with_the_tables() -> None:
+    settings = Settings(partitions=6, topic_prefix="p.")
+    specs = topic_specs(settings)
+    assert {s.partitions for s in specs if s.name != scenarios_topic(settings)} == {6}
     names = {s.name for s in specs}
     assert {
         "p.orders",
@@ -23,3 +24,9 @@ def test_changelogs_are_compacted_and_named_as_faust_names_them() -> None:
     assert specs["rb-customers-changelog"].config == {"cleanup.policy": "compact"}
     assert "rb-timers-due" in specs
     assert not any(name.endswith("-timers-changelog") for name in specs), "timers live in states"
+
+
+def test_the_scenarios_log_is_one_compacted_partition() -> None:
+    specs = {s.name: s for s in topic_specs(Settings(app_id="rb"))}
+    log = specs["rb-scenarios"]
+    assert (log.partitions, log.config) == (1, {"cleanup.policy": "compact"})

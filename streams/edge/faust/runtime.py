@@ -7,7 +7,8 @@ import asyncio
 import gc
 import logging
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import faust
 
@@ -15,6 +16,7 @@ from streams.edge.faust.consumer import BatchingConsumer, BatchRoute
 from streams.edge.faust.consumer import install as install_consumer
 from streams.edge.faust.rocksdb import store_url
 from streams.edge.faust.stop import stop_worker
+from streams.engine.scenario import Scenario
 from streams.kafka_admin import ssl_context
 from streams.metrics import Metrics
 from streams.pipeline.commit import CommitProtocol
@@ -29,6 +31,18 @@ generation: more than a batch holds at its peak, so a collection seldom falls in
 log = logging.getLogger(__name__)
 
 
+class ScenarioVersions(Protocol):
+    """The scenario versions other workers published (``streams.scenario_log``)."""
+
+    def read_new(self) -> Sequence[Scenario]:
+        """The versions the engine does not know; blocking."""
+        ...
+
+    def keep(self, scenarios: Sequence[Scenario]) -> None:
+        """Give them to the engine, for the instances in flight on them."""
+        ...
+
+
 def attach(
     app: faust.App,
     table: Any,
@@ -38,9 +52,11 @@ def attach(
     metrics: Metrics,
     tick_s: float,
     crash_at: str | None = None,
+    versions: ScenarioVersions | None = None,
 ) -> None:
     """The intake agent, the recovery hooks and the timer loop of ``app``; ``table`` is the
-    customers table."""
+    customers table. When partitions have come, before their timers are scheduled, the
+    scenario ``versions`` published since the start are read and kept."""
     # The intake topics come by batch (see streams.edge.faust.consumer): the consumer puts
     # each fetch on this channel, and the intake agent handles it as a whole.
     batches = app.channel(maxsize=BATCHES_AHEAD)
@@ -67,7 +83,15 @@ def attach(
     @table.on_recover  # type: ignore[untyped-decorator]
     async def recover() -> None:
         owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == due_topic}
+        new: Sequence[Scenario] = ()
+        if versions is not None:
+            try:  # blocking I/O: in a thread; the engine changes on the loop, between batches
+                new = await asyncio.get_running_loop().run_in_executor(None, versions.read_new)
+            except Exception:  # the versions this worker has are the fallback
+                log.exception("reading the scenario versions again failed; going on without")
         async with turns:
+            if new and versions is not None:
+                versions.keep(new)
             await protocol.recover(owned)
 
 

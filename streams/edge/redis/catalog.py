@@ -2,6 +2,11 @@
 
 One hash per product, ``rebound:catalog:<sku>`` with ``name``, ``price`` (minor units),
 ``currency`` and ``url``. Reads go through a small local cache.
+
+Compatibility rules: ``rebound:catalog:fits``, one hash for the whole catalog, SKU -> what
+the product fits, comma-separated (machine SKUs, or ``category:<name>``): capsules that fit
+one machine model are recommended only to customers whose order holds that model. The
+worker reads it whole at start and every ``FITS_REFRESH_S`` (``Engine.fits``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from streams.metrics import Metrics
 from streams.pipeline.ports import Product
 
 KEY_PREFIX = "rebound:catalog:"
+FITS_KEY = "rebound:catalog:fits"
 CACHE_TTL_S = 60.0
+FITS_REFRESH_S = 60.0
 log = logging.getLogger(__name__)
 
 
@@ -76,6 +83,38 @@ class Catalog:
         log.warning("catalog entry %s%s lacks a valid %s", KEY_PREFIX, sku, what)
 
 
+def parse_fits(raw: dict[Any, Any]) -> dict[str, frozenset[str]]:
+    """The compatibility map of the ``FITS_KEY`` hash's fields and values."""
+    fits = {}
+    for sku, value in raw.items():
+        text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+        targets = frozenset(t.strip() for t in text.split(",") if t.strip())
+        if targets:
+            fits[sku.decode(errors="replace") if isinstance(sku, bytes) else str(sku)] = targets
+    return fits
+
+
+def fits_now(redis: SyncRedis) -> dict[str, frozenset[str]]:
+    """The catalog's compatibility rules, read once (at the worker's start)."""
+    return parse_fits(redis.hgetall(FITS_KEY))
+
+
+async def read_fits(redis: Redis, metrics: Metrics) -> dict[str, frozenset[str]]:
+    """The catalog's compatibility rules, waiting for Redis if it is away."""
+
+    async def fetch() -> dict[Any, Any]:
+        return dict(await redis.hgetall(FITS_KEY))
+
+    return parse_fits(await until_redis_answers(fetch, metrics))
+
+
+def file_fits(path: Path) -> dict[str, frozenset[str]]:
+    """The compatibility rules of a catalog YAML file, as the worker reads them from Redis
+    once the file is loaded (for simulations)."""
+    products = yaml.safe_load(path.read_text())["products"]
+    return parse_fits({sku: ",".join(p.get("fits") or []) for sku, p in products.items()})
+
+
 def load_catalog_file(redis: SyncRedis, path: Path) -> int:
     """Write the products of a catalog YAML file (see ``scenarios/catalog.yaml``) to Redis."""
     data = yaml.safe_load(path.read_text())
@@ -91,5 +130,10 @@ def load_catalog_file(redis: SyncRedis, path: Path) -> int:
                 "url": product["url"],
             },
         )
+        fits = product.get("fits") or []
+        if fits:
+            pipe.hset(FITS_KEY, sku, ",".join(str(target) for target in fits))
+        else:  # a rule the file no longer has is gone
+            pipe.hdel(FITS_KEY, sku)
     pipe.execute()
     return len(data["products"])

@@ -3,12 +3,13 @@ known, counted and logged with its SKU, never a crash."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-from streams.edge.redis.catalog import Catalog
+from streams.edge.redis.catalog import Catalog, file_fits, parse_fits
 from streams.metrics import create_metrics
 from streams.pipeline.ports import Product
 
@@ -44,3 +45,14 @@ def test_an_entry_without_name_whole_price_or_currency_is_left_out(fields: Any) 
     found, metrics = catalog()
     assert found._product("PUMP", fields) is None
     assert metrics.registry.get_sample_value("rebound_catalog_incomplete_total") == 1
+
+
+def test_compatibility_rules_read_from_redis_and_from_a_catalog_file() -> None:
+    raw = {b"CAPS": b"CM-1, CM-2", b"PODS": b"category:pod-machine", b"EMPTY": b""}
+    assert parse_fits(raw) == {
+        "CAPS": frozenset({"CM-1", "CM-2"}),
+        "PODS": frozenset({"category:pod-machine"}),
+    }
+    shipped = file_fits(Path(__file__).resolve().parents[3] / "scenarios" / "catalog.yaml")
+    assert shipped["CAPS-PODS-40"] == frozenset({"CM-POD-2"})
+    assert "DESCALER-500" not in shipped, "a product without rules fits every order"

@@ -11,13 +11,23 @@ from streams.engine import Engine, TimerFired
 from streams.engine.context import Profile
 from streams.engine.effects import Effect, SendCommand
 from streams.engine.events import Click, Delivery, Event, Open, Order, OrderLine
+from streams.edge.redis.catalog import file_fits
 from streams.engine.state import CustomerState
 from streams.pipeline.stored import pack, unpack_timers
 from streams.scenarios import load_scenarios
 
-SCENARIOS = load_scenarios(Path(__file__).resolve().parents[3] / "scenarios")
+SHIPPED = Path(__file__).resolve().parents[3] / "scenarios"
+SCENARIOS = load_scenarios(SHIPPED)
+FITS = file_fits(SHIPPED / "catalog.yaml")
 DAY = 86400.0
 T0 = 1_795_000_000.0  # 2026-11-19 (a Thursday), in the afternoon, Paris time
+
+
+def shipped_engine() -> Engine:
+    """The shipped scenarios, with the shipped catalog's compatibility rules."""
+    engine = Engine(SCENARIOS)
+    engine.fits = FITS
+    return engine
 
 
 @dataclass
@@ -25,7 +35,7 @@ class Simulation:
     """One customer, the shipped scenarios, and a clock that only moves when told."""
 
     customer: str = "c1"
-    engine: Engine = field(default_factory=lambda: Engine(SCENARIOS))
+    engine: Engine = field(default_factory=lambda: shipped_engine())
     now: float = T0
     state: CustomerState | None = None
     timers: dict[str, list[float]] = field(default_factory=dict)

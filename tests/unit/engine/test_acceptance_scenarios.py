@@ -45,6 +45,7 @@ def test_coffee_email_three_days_after_delivery_at_ten_local_time() -> None:
     assert 3 * DAY <= send.created_at - delivered_at < 4 * DAY
     assert send.channel == "email"
     assert send.template == "coffee-accessories"
+    # The catalog's soft pods fit another machine: not offered for this one.
     assert send.recommendations == ("CAPS-INTENSO-50", "DESCALER-500", "CAPS-BOX")
     assert dict(send.personalisation) == {"product_name": "Barista One coffee machine"}
     assert send.trigger_kind == "delivery"

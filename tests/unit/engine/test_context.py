@@ -412,6 +412,22 @@ def test_products_already_bought_are_not_recommended() -> None:
     assert s.sends[0].recommendations == ("R1", "R3")
 
 
+def test_a_product_with_compatibility_rules_goes_only_to_orders_it_fits() -> None:
+    s = sim(scenario("a", recommendations="[PODS, CAPSULES, DESCALER]"))
+    s.engine.fits = {
+        "PODS": frozenset({"POD-MACHINE"}),
+        "CAPSULES": frozenset({"OTHER-MACHINE", "category:a"}),
+    }
+    s.order("o1", line("a"))  # SKU-a, of category a: the capsules fit it by category
+    s.advance(DAY)
+    assert s.sends[0].recommendations == ("CAPSULES", "DESCALER")
+    other = sim(scenario("b", category="b", recommendations="[PODS, CAPSULES]"))
+    other.engine.fits = {"PODS": frozenset({"POD-MACHINE"})}
+    other.order("o1", ("POD-MACHINE", "a pod machine", "b", 9900))
+    other.advance(DAY)
+    assert other.sends[0].recommendations == ("PODS", "CAPSULES")
+
+
 def test_a_step_left_with_nothing_to_recommend_sends_nothing() -> None:
     s = sim(scenario("a", recommendations="[R1]"))
     s.order("o0", ("R1", "already bought", "accessory", 500))
