@@ -42,7 +42,9 @@ steps:
 """
 
 
-def rebound(settings: Settings, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def rebound(
+    settings: Settings, *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "streams", *args],
         env={**os.environ, **settings.to_env()},
@@ -54,8 +56,15 @@ def rebound(settings: Settings, *args: str, timeout: float = 60) -> subprocess.C
 
 
 def kettle(run: str) -> list[dict[str, Any]]:
-    return [{"sku": "K-1", "name": "a kettle", "category": f"kettle-{run}", "quantity": 1,
-             "unit_price": 1}]
+    return [
+        {
+            "sku": "K-1",
+            "name": "a kettle",
+            "category": f"kettle-{run}",
+            "quantity": 1,
+            "unit_price": 1,
+        }
+    ]
 
 
 @pytest.fixture
@@ -105,7 +114,8 @@ def test_customers_in_flight_finish_on_the_version_they_started(
     listing = rebound(settings, "scenarios", "list")
     assert listing.returncode == 0, listing.stderr
     rows = {line.split()[1]: line for line in listing.stdout.splitlines() if f"-{run}" in line}
-    assert "in flight only" in rows["v1"] and "active" in rows["v2"]
+    assert "in flight only" in rows["v1"]
+    assert "active" in rows["v2"]
 
     # A version changed without a new number: refused at start, the file and field named.
     path.write_text(scenario(run, 2, "9s"))
@@ -115,7 +125,8 @@ def test_customers_in_flight_finish_on_the_version_they_started(
 
     # Retiring is explicit, and refused while the file is there.
     kept = rebound(settings, "scenarios", "retire", f"versions-{run}")
-    assert kept.returncode == 2 and "delete its file first" in kept.stderr
+    assert kept.returncode == 2
+    assert "delete its file first" in kept.stderr
     path.unlink()
     (path.parent / "other.yaml").write_text(scenario(f"{run}-other", 1, "1s"))
     retired = rebound(settings, "scenarios", "retire", f"versions-{run}")

@@ -20,11 +20,7 @@ steps:
   - {id: first, wait: 1d, channel: email, template: v1-first, recommendations: [CAPS-BOX]}
   - {id: second, wait: 5d, channel: email, template: v1-second, recommendations: [CAPS-BOX]}
 """
-V2 = (
-    V1.replace("version: 1", "version: 2")
-    .replace("v1-", "v2-")
-    .replace("wait: 5d", "wait: 2d")
-)
+V2 = V1.replace("version: 1", "version: 2").replace("v1-", "v2-").replace("wait: 5d", "wait: 2d")
 
 
 def scenario(text: str) -> Scenario:
@@ -55,7 +51,8 @@ def test_a_kept_version_starts_nothing_even_when_its_file_is_gone() -> None:
     sim.order("o1", ("MACHINE-1", "a machine", "coffee-machine", 100))
     sim.advance(10 * DAY)
     assert sim.sends == []
-    assert sim.state is not None and not sim.state.instances
+    assert sim.state is not None
+    assert not sim.state.instances
 
 
 def test_a_version_nobody_kept_ends_its_instances_as_removed() -> None:
@@ -70,7 +67,8 @@ def test_retain_adds_only_unknown_versions_and_never_replaces_an_active_one() ->
     active = scenario(V2)
     engine = Engine([active])
     assert engine.retain([scenario(V1), replace(active, priority=9)]) == 1
-    assert engine.knows("upsell", 1) and engine.knows("upsell", 2)
+    assert engine.knows("upsell", 1)
+    assert engine.knows("upsell", 2)
     assert engine.retain([scenario(V1)]) == 0
     assert [s.version for s in engine.scenarios] == [2]
     assert [s.version for s in engine.retained] == [1]
