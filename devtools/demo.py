@@ -131,6 +131,30 @@ def click_event(
     return DemoEvent("click", customer, {**record, "url": url, "sku": sku})
 
 
+def consent_event(
+    customer: str,
+    channel: str | None,
+    granted: bool,
+    occurred_at: Any,
+    event_id: str,
+    command_id: str | None = None,
+) -> DemoEvent:
+    """A ``Consent`` record: the customer unsubscribed (``granted`` False) from ``channel``
+    (None: every channel), e.g. through the link of the message of ``command_id``."""
+    return DemoEvent(
+        "consent",
+        customer,
+        {
+            "event_id": event_id,
+            "customer_id": customer,
+            "occurred_at": occurred_at,
+            "channel": channel,
+            "granted": granted,
+            "command_id": command_id,
+        },
+    )
+
+
 def demo_events(
     customers: int = 100, seed: int = 7, start_ms: int | None = None
 ) -> Iterator[DemoEvent]:

@@ -16,7 +16,7 @@ from streams.exceptions import ConfigurationError
 
 ENV_PREFIX = "REBOUND_"
 CHANNELS = ("email", "sms", "push")
-EVENT_KINDS = ("order", "delivery", "open", "click")
+EVENT_KINDS = ("order", "delivery", "open", "click", "consent")
 
 
 def _setting(default: Any, doc: str) -> Any:
@@ -47,6 +47,11 @@ class Settings:
     topic_deliveries: str = _setting("deliveries", "Delivery events.")
     topic_opens: str = _setting("opens", "Message-open events, published by channel services.")
     topic_clicks: str = _setting("clicks", "Click events, published by channel services.")
+    topic_consents: str = _setting(
+        "consents",
+        "Consent events (unsubscribe links, preference centres), published by channel "
+        "services or the CRM.",
+    )
     topic_commands: str = _setting(
         "rebound.commands", "Command topics stem: <stem>.email, <stem>.sms, <stem>.push."
     )
@@ -146,7 +151,13 @@ class Settings:
     @property
     def event_topics(self) -> dict[str, str]:
         """Event kind -> full topic name."""
-        names = (self.topic_orders, self.topic_deliveries, self.topic_opens, self.topic_clicks)
+        names = (
+            self.topic_orders,
+            self.topic_deliveries,
+            self.topic_opens,
+            self.topic_clicks,
+            self.topic_consents,
+        )
         return {kind: self.topic(name) for kind, name in zip(EVENT_KINDS, names, strict=True)}
 
     @property

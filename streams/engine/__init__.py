@@ -2,13 +2,23 @@
 
 from streams.engine.decide import Engine, Input
 from streams.engine.effects import Effect, TimerFired
-from streams.engine.events import Click, Delivery, Event, Open, Order, OrderLine, event_from_record
+from streams.engine.events import (
+    Click,
+    Consent,
+    Delivery,
+    Event,
+    Open,
+    Order,
+    OrderLine,
+    event_from_record,
+)
 from streams.engine.exceptions import EngineError, InvalidEvent
 from streams.engine.scenario import Scenario
 from streams.engine.state import CustomerState
 
 __all__ = [
     "Click",
+    "Consent",
     "CustomerState",
     "Delivery",
     "Effect",

@@ -10,6 +10,7 @@ simulated time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -201,12 +202,18 @@ class Context:
     def attribute(self, name: str) -> str | None:
         return self.profile.attributes.get(name) if self.profile is not None else None
 
-    def channel(self, channels: tuple[str, ...]) -> tuple[str | None, str]:
+    def channel(
+        self,
+        channels: tuple[str, ...],
+        override: Callable[[str], bool | None] | None = None,
+    ) -> tuple[str | None, str]:
         """The first of ``channels`` the customer may get (consent, and the app for push);
-        else None and why the first was refused."""
+        else None and why the first was refused. ``override``: what the customer's consent
+        events say of a channel (None: nothing), which wins over the profile."""
         refusal = ""
         for candidate in channels:
-            if not self.consents(candidate):
+            said = override(candidate) if override is not None else None
+            if not (self.consents(candidate) if said is None else said):
                 refusal = refusal or NO_CONSENT
             elif candidate == "push" and not self.has_app:
                 refusal = refusal or NO_APP

@@ -27,11 +27,12 @@ from streams.engine.effects import (
     StepDropped,
     TimerFired,
 )
-from streams.engine.events import Click, Delivery, Event, Open, Order
+from streams.engine.events import Click, Consent, Delivery, Event, Open, Order
 from streams.engine.exceptions import EngineError
 from streams.engine.ids import command_id
 from streams.engine.scenario import Scenario, Step, Trigger
 from streams.engine.state import (
+    ALL_CHANNELS,
     ENTRY_MEMORY_S,
     MAX_NAME_CHARS,
     MAX_ORDER_LINES,
@@ -51,6 +52,8 @@ CATEGORY_PREFIX = "category:"
 """In a catalog's ``fits``: a category rather than a SKU."""
 _ENGAGEMENTS = (Open, Click)
 """For isinstance: ``Open | Click`` would build a union object at every call."""
+_NO_PROFILE = (Open, Click, Consent)
+"""Inputs that start nothing and run no step."""
 
 
 class Engine:
@@ -127,7 +130,7 @@ class Engine:
         """Whether deciding on ``event`` may start an instance or run a step, the only
         decisions that read the profile: the worker reads profiles for these inputs only
         (opens, clicks and orders that no trigger looks for are most of a stream)."""
-        if isinstance(event, _ENGAGEMENTS):
+        if isinstance(event, _NO_PROFILE):
             return False
         if isinstance(event, Order) and not self._any_order_triggers:
             relevant = self._relevant
@@ -172,6 +175,8 @@ class Engine:
             _on_engagement(state, event)
         elif isinstance(event, TimerFired):
             self._on_timer(state, event, now, ctx, effects)
+        elif isinstance(event, Consent):
+            _on_consent(state, event, now, effects)
         return state, effects
 
     def _on_order(
@@ -237,7 +242,7 @@ class Engine:
         ctx: Context,
         out: list[Effect],
     ) -> None:
-        if ctx.unsubscribed:
+        if ctx.unsubscribed or state.withdrawn_all():
             return
         for scenario in self._triggered_by.get(kind, ()):
             trigger = scenario.trigger
@@ -341,7 +346,7 @@ class Engine:
         if step.to == "customer":
             if not ctx.read:
                 raise EngineError(f"step {step.id} of {instance.id} ran without the profile")
-            chosen, refusal = ctx.channel(step.channels)
+            chosen, refusal = ctx.channel(step.channels, state.consent_override)
             if chosen is None:
                 return _drop(instance, step, refusal, now, out)
             channel = chosen
@@ -587,9 +592,26 @@ def _drop(instance: Instance, step: Step, reason: str, now: float, out: list[Eff
     return True
 
 
+def _on_consent(state: CustomerState, event: Consent, now: float, out: list[Effect]) -> None:
+    """A consent event, unless one more recent for its channel was seen (events may come
+    late). Withdrawn on every channel: every running instance ends, and none starts until
+    consent is given again on every channel; that lifts the withdrawal only (the per-channel
+    consents, events' or profile's, apply again)."""
+    key = event.channel or ALL_CHANNELS
+    seen = state.consents.get(key)
+    if seen is not None and float(seen[1]) > event.occurred_at:
+        return
+    if key == ALL_CHANNELS and event.granted:
+        state.consents.pop(ALL_CHANNELS, None)
+        return
+    state.consents[key] = [event.granted, event.occurred_at]
+    if key == ALL_CHANNELS:
+        _unsubscribe(state, now, out)
+
+
 def _unsubscribe(state: CustomerState, now: float, out: list[Effect]) -> None:
-    """The profile says unsubscribed: every running instance ends (its timer's fire becomes
-    a no-op)."""
+    """Unsubscribed (the profile, or a consent event on every channel): every running
+    instance ends (its timer's fire becomes a no-op)."""
     for instance in state.instances.values():
         if instance.ended_at is None:
             if instance.due_at is not None:

@@ -81,7 +81,23 @@ class Click:
     kind = "click"
 
 
-Event = Order | Delivery | Open | Click
+@value
+class Consent:
+    """The customer withdrew (``granted`` False: unsubscribed) or gave consent, on one
+    channel or (``channel`` None) every one. The most recent per channel wins over the
+    profile's consent."""
+
+    event_id: str
+    customer_id: str
+    occurred_at: float
+    channel: str | None
+    granted: bool
+    command_id: str | None
+
+    kind = "consent"
+
+
+Event = Order | Delivery | Open | Click | Consent
 
 
 def event_from_record(kind: str, record: dict[str, Any]) -> Event:
@@ -167,9 +183,21 @@ def _click(r: dict[str, Any]) -> Click:
     )
 
 
+def _consent(r: dict[str, Any]) -> Consent:
+    return Consent(
+        r["event_id"],
+        r["customer_id"],
+        _seconds(r["occurred_at"]),
+        r.get("channel"),
+        bool(r["granted"]),
+        r.get("command_id"),
+    )
+
+
 _PARSERS: dict[str, Callable[[dict[str, Any]], Event]] = {
     "order": _order,
     "delivery": _delivery,
     "open": _open,
     "click": _click,
+    "consent": _consent,
 }

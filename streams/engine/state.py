@@ -19,6 +19,8 @@ ENTRY_MEMORY_S = 180 * 86400.0
 """How long "once per order" remembers an entry."""
 SUBSCRIPTION_MEMORY_S = 3 * 366 * 86400.0
 """How long "once per subscription" remembers an entry: renewals come months apart."""
+ALL_CHANNELS = "*"
+"""The key of ``CustomerState.consents`` for a consent event on every channel."""
 MAX_SENDS = 100
 """Sends remembered at most per customer (for the caps and the spacing), the most recent."""
 MAX_ORDERS = 50
@@ -98,14 +100,29 @@ class CustomerState:
     sends: list[list[Any]] = field(default_factory=list)
     """[at, channel] of the recent messages to the customer, oldest first, across every
     scenario: what the pressure policies count."""
+    consents: dict[str, list[Any]] = field(default_factory=dict)
+    """channel -> [granted, at]: the customer's most recent consent event per channel
+    (``Consent``), which wins over the profile; ``ALL_CHANNELS`` -> [False, at] while the
+    customer is unsubscribed from every channel."""
+
+    def withdrawn_all(self) -> bool:
+        """Unsubscribed from every channel by a consent event."""
+        return ALL_CHANNELS in self.consents
+
+    def consent_override(self, channel: str) -> bool | None:
+        """What the consent events say of ``channel``; None: nothing, the profile decides."""
+        if ALL_CHANNELS in self.consents:
+            return False
+        given = self.consents.get(channel)
+        return None if given is None else bool(given[0])
 
     def to_json(self) -> bytes:
         """The stored form: a JSON array, fields by position rather than by name (half the
         size, twice as fast both ways; this runs for every customer the worker touches).
 
         ``[1, customer_id, {order id: [OrderSummary fields]}, {instance id: [Instance
-        fields]}, entered, early_deliveries, pruned_at, sends]``, the leading 1 being the
-        format.
+        fields]}, entered, early_deliveries, pruned_at, sends, consents]``, the leading 1
+        being the format.
         Fields are in declaration order, so a field is only ever added at the end, with a
         default; a stored value without it reads as that default.
         """
@@ -119,6 +136,7 @@ class CustomerState:
                 self.early_deliveries,
                 self.pruned_at,
                 self.sends,
+                self.consents,
             ]
         )
 
@@ -136,11 +154,14 @@ class CustomerState:
             early_deliveries,
             pruned_at,
             data[7] if len(data) > 7 else [],
+            data[8] if len(data) > 8 else {},
         )
 
     def is_empty(self) -> bool:
-        """Nothing worth storing: no order, instance, entry or early delivery."""
-        return not (self.orders or self.instances or self.entered or self.early_deliveries)
+        """Nothing worth storing: no order, instance, entry, early delivery or consent."""
+        return not (
+            self.orders or self.instances or self.entered or self.early_deliveries or self.consents
+        )
 
     def pending_timers(self) -> dict[str, list[float]]:
         """instance id -> [due_at, version]: one timer per running instance that waits. The

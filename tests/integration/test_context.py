@@ -18,7 +18,7 @@ import pytest
 import redis
 from redis.asyncio import Redis
 
-from devtools.demo import DemoProducer, order_event
+from devtools.demo import DemoProducer, consent_event, order_event
 from devtools.localstack.command_reader import CommandReader
 from devtools.localstack.worker import WorkerProcess
 from streams.edge.redis.profiles import KEY_PREFIX, SEPARATOR, Profiles
@@ -172,7 +172,7 @@ def test_consent_cap_and_subscription_rules_hold_in_the_worker(
     settings, run = context_settings, RUN
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     texter, capped, company = f"sms-{run}", f"cap-{run}", f"b2b-{run}"
-    pods = f"pods-{run}"
+    pods, leaver = f"pods-{run}", f"leaver-{run}"
     profiles = tmp_path / "people.csv"
     profiles.write_text(f"customer_id,consent.sms\n{texter},1\n")
     assert rebound(settings, "profiles", "--quiet", str(profiles)).returncode == 0
@@ -186,6 +186,7 @@ def test_consent_cap_and_subscription_rules_hold_in_the_worker(
     producer.send(order_event(texter, "o1", now, [line(f"phone-{run}")]))
     producer.send(order_event(capped, "o1", now, [line(f"gift-{run}")]))
     producer.send(order_event(pods, "o1", now, [line(f"machine-{run}", "CM-POD-2")]))
+    producer.send(order_event(leaver, "o1", now, [line(f"phone-{run}")]))
     subscription = {"plan": "annual", "period_index": 1, "id": f"SUB-{run}"}
     producer.send(order_event(company, "o1", now, [line("b2b-software")], "b2b", subscription))
     producer.flush()
@@ -195,6 +196,22 @@ def test_consent_cap_and_subscription_rules_hold_in_the_worker(
     first = next(c for c in reader.commands if c["customer_id"] == texter)
     assert (first["step_id"], first["channel"]) == ("first", "sms")
     client.hset(f"{KEY_PREFIX}{texter}", "consent.sms", "0")
+
+    # Another customer follows the link "unsubscribe" of the first message: a consent event.
+    reader.wait_for(lambda c: any(x["customer_id"] == leaver for x in c), 30, "a first e-mail")
+    link = next(c["command_id"] for c in reader.commands if c["customer_id"] == leaver)
+    producer.send(consent_event(leaver, None, False, now + 500, f"unsub-{run}", link))
+    producer.flush()
+    worker.wait_for(
+        lambda: (
+            worker.metric(
+                "rebound_instances_ended_total", scenario=f"sms-twice-{run}", reason="unsubscribed"
+            )
+            == 1
+        ),
+        30,
+        "the unsubscribe to end the leaver's instance",
+    )
 
     # Three scenarios for one customer the same day under a cap of two: the third waits.
     reader.wait_for(
@@ -239,7 +256,9 @@ def test_consent_cap_and_subscription_rules_hold_in_the_worker(
     [machine] = [c for c in reader.commands if c["customer_id"] == pods]
     skus = [r["sku"] for r in machine["recommendations"]]
     assert skus == ["CAPS-PODS-40", "DESCALER-500"], "the capsules fit another machine"
-    assert worker.metric("rebound_events_total", kind="order") == 5
+    assert worker.metric("rebound_events_total", kind="order") == 6
+    assert worker.metric("rebound_events_total", kind="consent") == 1
+    assert [c["step_id"] for c in reader.commands if c["customer_id"] == leaver] == ["first"]
     reader.close()
 
 

@@ -12,6 +12,7 @@ def test_defaults_without_environment() -> None:
         "delivery": "deliveries",
         "open": "opens",
         "click": "clicks",
+        "consent": "consents",
     }
     assert settings.command_topics["sms"] == "rebound.commands.sms"
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.demo import demo_events
+from devtools.demo import consent_event, demo_events
 from streams.codecs import (
     EVENT_RECORDS,
     FINGERPRINT_HEADER,
@@ -40,7 +40,8 @@ def click_record() -> dict:
 def sample_records() -> dict[str, dict]:
     events = demo_events(customers=3, seed=1, start_ms=int(WHEN.timestamp() * 1000))
     records = {e.kind: e.record for e, _ in zip(events, range(2), strict=False)}
-    return {**records, "open": open_record(), "click": click_record()}
+    unsubscribe = consent_event("c1", None, False, WHEN, "e2", "cmd-1").record
+    return {**records, "open": open_record(), "click": click_record(), "consent": unsubscribe}
 
 
 def send_command() -> dict:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from streams.engine import Engine
+from streams.engine import Consent, CustomerState, Engine
 from streams.engine.context import Policies, Profile
 from streams.engine.effects import (
     ExitInstance,
@@ -379,6 +379,50 @@ def test_an_unsubscribed_customer_s_instances_end_and_none_starts() -> None:
     assert [e.reason for e in s.effects if isinstance(e, ExitInstance)] == ["unsubscribed"]
     s.order("o2", line("a"))
     assert not [e for e in s.effects if isinstance(e, StartInstance) and ":o2" in e.instance_id]
+
+
+def consent(s: Simulation, channel: str | None, granted: bool, ago: float = 0.0) -> None:
+    s.feed(Consent(s.event_id(), s.customer, s.now - ago, channel, granted, None))
+
+
+def test_an_unsubscribe_event_ends_every_instance_until_consent_is_given_again() -> None:
+    s = sim(scenario("a", wait="2d"), scenario("b", wait="2d"))
+    s.order("o1", line("a"), line("b"))
+    consent(s, None, False)
+    ended = [e.reason for e in s.effects if isinstance(e, ExitInstance)]
+    assert ended == ["unsubscribed", "unsubscribed"]
+    s.order("o2", line("a"))
+    s.advance(3 * DAY)
+    assert s.sends == [], "no instance starts while unsubscribed"
+    consent(s, None, True)
+    s.order("o3", line("a"))
+    s.advance(3 * DAY)
+    assert [c.order_id for c in s.sends] == ["o3"]
+
+
+def test_a_consent_event_on_one_channel_wins_over_the_profile_and_late_ones_do_not() -> None:
+    s = sim(sms_or_email(), profile=Profile(consent={"sms": True}))
+    consent(s, "sms", False)
+    consent(s, "sms", True, ago=60.0)  # an older event read late: ignored
+    s.order("o1", line("a"))
+    s.advance(DAY)
+    assert [c.channel for c in s.sends] == ["email"], "the SMS was withdrawn by the event"
+    given = sim(sms_or_email())  # no profile: SMS is off by default
+    consent(given, "sms", True)
+    given.order("o1", line("a"))
+    given.advance(DAY)
+    assert [c.channel for c in given.sends] == ["sms"], "given by the event"
+
+
+def test_consent_events_survive_the_stored_state() -> None:
+    s = sim(scenario("a"))
+    consent(s, "push", False)
+    consent(s, None, False)
+    assert s.state is not None
+    assert CustomerState.from_json(s.state.to_json()).consents == {
+        "push": [False, s.now],
+        "*": [False, s.now],
+    }
 
 
 def test_a_message_to_the_seller_needs_no_consent_and_ignores_quiet_hours() -> None:
