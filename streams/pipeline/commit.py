@@ -117,7 +117,10 @@ class CommitProtocol:
         outgoing: list[Outgoing] = []
         values: list[tuple[Customer, bytes | None]] = []
         for customer in customers:
-            built, value = await self._settle(customer, published, now)  # 3, 4
+            settled, value = self._settle_quietly(customer)  # 3, 4
+            built: list[Outgoing] = []
+            if not settled:
+                built, value = await self._settle(customer, published, now)
             for command, _, _ in built:
                 self._sent[command.command_id] = (customer.partition, customer.key)
             outgoing += built
@@ -143,6 +146,18 @@ class CommitProtocol:
             return set()
         fresh = {c.command_id for c in await self._commands.not_published(commands)}
         return {c.command_id for c in commands} - fresh
+
+    def _settle_quietly(self, customer: Customer) -> tuple[bool, bytes | None]:
+        """Step 4 for a customer without commands whose record fits (most of them), without
+        a coroutine: (True, its record); else (False, None), for ``_settle``."""
+        for effects in customer.effects:
+            for effect in effects:
+                if type(effect) is SendCommand:
+                    return False, None
+        try:
+            return True, self._pack(customer, [])
+        except RecordTooLarge:
+            return False, None
 
     async def _settle(
         self, customer: Customer, published: set[str], now: float

@@ -36,6 +36,10 @@ class CustomerStore(Protocol):
 
     def get(self, partition: int, key: bytes) -> bytes | None: ...
 
+    def get_many(self, keys: Sequence[tuple[int, bytes]]) -> list[bytes | None]:
+        """The values of ``(partition, key)`` pairs, in order: one read for a batch."""
+        ...
+
     def put(self, partition: int, key: bytes, value: bytes | None) -> None:
         """Stored (and sent to the changelog) at the next ``flush``."""
 

@@ -145,14 +145,21 @@ class Processor:
         engine = self.engine
         parsed: list[tuple[Any, Input]] = []
         wanted: set[str] = set()
-        needs_profile = engine.needs_profile
+        keys: dict[bytes, int] = {}
+        needs_profile, parse = engine.needs_profile, self.intake.parse
         for record in records:
-            event = await self._parse(record, now)
+            try:  # the common case without a coroutine per record
+                event: Input | None = parse(record, now)
+            except (Rejected, Misrouted, RegistryUnavailable):
+                event = await self._parse(record, now)
             if event is not None:
                 parsed.append((record, event))
+                keys.setdefault(record.key, record.partition)
                 if needs_profile(event):
                     wanted.add(event.customer_id)
         profiles = await self._profiles.get_many(wanted) if wanted else {}
+        pairs = [(partition, key) for key, partition in keys.items()]
+        stored_of = dict(zip(keys, self._customers.get_many(pairs), strict=True))
         customers: dict[bytes, Customer] = {}
         decide, may_change, unread = engine.decide, engine.may_change, engine.unread
         mentions = _Mentions()
@@ -161,7 +168,7 @@ class Processor:
             key = record.key
             customer = customers.get(key)
             if customer is None:
-                stored = mentions.stored = self._customers.get(record.partition, key)
+                stored = mentions.stored = stored_of[key]
                 if not may_change(event, mentions):
                     kinds.append(event.kind)
                     continue

@@ -25,6 +25,9 @@ class MemoryStore:
             return self._unsent[(partition, key)]
         return self.data.get(key)
 
+    def get_many(self, keys: Sequence[tuple[int, bytes]]) -> list[bytes | None]:
+        return [self.get(partition, key) for partition, key in keys]
+
     def put(self, partition: int, key: bytes, value: bytes | None) -> None:
         self._unsent[(partition, key)] = value
 
