@@ -6,6 +6,8 @@ README's configuration table is the same list.
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -14,7 +16,18 @@ from urllib.parse import urlsplit
 
 from streams.exceptions import ConfigurationError
 
+log = logging.getLogger(__name__)
+
 ENV_PREFIX = "REBOUND_"
+NOT_SETTINGS = ("REBOUND_COMPILE", "REBOUND_CACHE_DIR", "REBOUND_TEST_", "REBOUND_BENCH_")
+"""``REBOUND_`` variables that are not worker settings: the build's, the local stack's, the
+tests' and the benchmarks' (a trailing ``_``: every variable of that stem)."""
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+SECRETS = ("sasl_password",)
+"""Settings never printed; passwords inside URLs (``redis_url``, ``schema_registry_url``)
+are masked too."""
 CHANNELS = ("email", "sms", "push")
 EVENT_KINDS = ("order", "delivery", "open", "click", "consent")
 
@@ -33,7 +46,9 @@ class Settings:
     broker_url: str = _setting(
         "kafka://127.0.0.1:9092", "Kafka bootstrap servers, comma separated."
     )
-    security_protocol: str = _setting("PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
+    security_protocol: str = _setting(
+        "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (Kafka's names)."
+    )
     sasl_mechanism: str = _setting("PLAIN", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (SASL only).")
     sasl_username: str = _setting("", "SASL user name.")
     sasl_password: str = _setting("", "SASL password.")
@@ -62,7 +77,7 @@ class Settings:
     data_dir: str = _setting("./var/rebound", "Where the worker keeps its RocksDB files.")
     web_host: str = _setting("0.0.0.0", "Address of the web server (/metrics, /health).")  # noqa: S104
     web_port: int = _setting(6066, "Port of the web server.")
-    log_level: str = _setting("info", "Worker log level.")
+    log_level: str = _setting("info", "Worker log level: debug, info, warning or error.")
     event_loop: str = _setting("uvloop", "The worker's asyncio event loop: uvloop or asyncio.")
     scenarios_dir: str = _setting("scenarios", "Folder of the scenario files (*.yaml).")
     session_timeout_s: float = _setting(
@@ -106,6 +121,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read every field from ``REBOUND_<FIELD>``; absent variables keep their default."""
         environ = os.environ if environ is None else environ
+        _warn_unknown(environ, {ENV_PREFIX + f.name.upper() for f in fields(cls)})
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = environ.get(ENV_PREFIX + f.name.upper())
@@ -117,7 +133,17 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        """Reject values that cannot work, naming the variable at fault."""
+        """Reject values that cannot work, naming the variable at fault and what it takes,
+        before anything connects."""
+        for name, value, allowed in (
+            ("security_protocol", self.security_protocol, SECURITY_PROTOCOLS),
+            ("sasl_mechanism", self.sasl_mechanism, SASL_MECHANISMS),
+            ("log_level", self.log_level.lower(), LOG_LEVELS),
+        ):
+            if value not in allowed:
+                raise ConfigurationError(
+                    f"{ENV_PREFIX}{name.upper()}={value!r} is not one of {', '.join(allowed)}"
+                )
         if self.event_loop not in ("uvloop", "asyncio"):
             raise ConfigurationError(f"{ENV_PREFIX}EVENT_LOOP must be uvloop or asyncio")
         if self.timer_tick_s <= 0:
@@ -183,14 +209,41 @@ class Settings:
         return {ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}
 
     def describe(self) -> list[tuple[str, str, str]]:
-        """(variable, value, doc) for every setting; the password is masked."""
+        """(variable, value, doc) for every setting; passwords are masked, in URLs too."""
         rows = []
         for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "sasl_password" and value:
-                value = "****"
-            rows.append((ENV_PREFIX + f.name.upper(), str(value), f.metadata["doc"]))
+            value = str(getattr(self, f.name))
+            if f.name in SECRETS and value:
+                value = MASK
+            elif "://" in value:
+                value = mask_url(value)
+            rows.append((ENV_PREFIX + f.name.upper(), value, f.metadata["doc"]))
         return rows
+
+
+MASK = "****"
+
+
+def mask_url(url: str) -> str:
+    """``url`` with the password of its user part masked (``redis://:****@host:6379/0``)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:{MASK}@{host}").geturl()
+
+
+def _warn_unknown(environ: Mapping[str, str], known: set[str]) -> None:
+    """A ``REBOUND_`` variable that no setting reads is a typo more often than not."""
+    for variable in sorted(environ):
+        if not variable.startswith(ENV_PREFIX) or variable in known:
+            continue
+        if any(variable.startswith(other) for other in NOT_SETTINGS):
+            continue
+        close = difflib.get_close_matches(variable, sorted(known), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        log.warning("%s is not a Rebound setting and is ignored%s", variable, hint)
 
 
 def _coerce(name: str, raw: str, kind: type) -> Any:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,3 +58,43 @@ def test_malformed_setting_names_the_variable(
     assert result.returncode == 2
     assert variable in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_wrong_value_is_refused_before_connecting_to_anything(settings: Settings) -> None:
+    unreachable = f"kafka://127.0.0.1:{free_port()}"
+    result = run_worker(settings, REBOUND_SECURITY_PROTOCOL="TLS", REBOUND_BROKER_URL=unreachable)
+    assert result.returncode == 2
+    assert "REBOUND_SECURITY_PROTOCOL='TLS' is not one of PLAINTEXT, SSL" in result.stderr
+    assert "cannot reach Kafka" not in result.stderr, "refused before any connection"
+
+
+def test_no_secret_is_printed_by_the_settings_or_the_worker(
+    settings: Settings, start_worker: Any, tmp_path: Path
+) -> None:
+    """The secrets a deployment configures are not in `rebound settings`' output nor in the
+    worker's log (a SASL password unused on a plaintext listener, so the worker runs)."""
+    sasl, registry = "s4sl-Secret", "r3gistry-Secret"
+    env = {
+        **os.environ,
+        **settings.to_env(),
+        "REBOUND_SASL_PASSWORD": sasl,
+        "REBOUND_SCHEMA_REGISTRY_URL": f"https://reader:{registry}@registry.example:8081",
+        "REBOUND_PARTITION": "3",
+    }
+    shown = subprocess.run(
+        [sys.executable, "-m", "streams", "settings"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert sasl not in shown.stdout + shown.stderr
+    assert registry not in shown.stdout + shown.stderr
+    assert "REBOUND_PARTITION is not a Rebound setting" in shown.stderr
+
+    worker = start_worker(replace(settings, sasl_password=sasl))
+    worker.stop()
+    log = worker.log_path.read_text()
+    assert "rebound" in log.lower(), "the worker did log"
+    assert sasl not in log
