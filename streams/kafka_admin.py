@@ -28,7 +28,28 @@ def security_options(settings: Settings) -> dict[str, Any]:
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=settings.ssl_cafile or None)
+    """The TLS context of every Kafka client Rebound opens (Faust's, the admin client, the
+    scenario log, the demo): the brokers' CA, and the client certificate for mutual TLS."""
+    try:
+        context = ssl.create_default_context(cafile=settings.ssl_cafile or None)
+    except ssl.SSLError as exc:
+        raise ConfigurationError(
+            f"REBOUND_SSL_CAFILE={settings.ssl_cafile} is not a CA bundle (PEM): {exc}"
+        ) from None
+    if settings.ssl_certfile:
+        try:
+            context.load_cert_chain(
+                settings.ssl_certfile,
+                settings.ssl_keyfile or None,
+                settings.ssl_key_password or None,
+            )
+        except ssl.SSLError as exc:
+            raise ConfigurationError(
+                f"REBOUND_SSL_CERTFILE={settings.ssl_certfile} and REBOUND_SSL_KEYFILE="
+                f"{settings.ssl_keyfile} are not a certificate and its key (PEM; "
+                f"REBOUND_SSL_KEY_PASSWORD if the key has one): {exc.reason or exc}"
+            ) from None
+    return context
 
 
 def admin_client(settings: Settings, timeout_ms: int = 10_000) -> KafkaAdminClient:

@@ -25,7 +25,7 @@ tests' and the benchmarks' (a trailing ``_``: every variable of that stem)."""
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
-SECRETS = ("sasl_password",)
+SECRETS = ("sasl_password", "ssl_key_password")
 """Settings never printed; passwords inside URLs (``redis_url``, ``schema_registry_url``)
 are masked too."""
 CHANNELS = ("email", "sms", "push")
@@ -53,6 +53,14 @@ class Settings:
     sasl_username: str = _setting("", "SASL user name.")
     sasl_password: str = _setting("", "SASL password.")
     ssl_cafile: str = _setting("", "CA bundle that signed the brokers' certificates (SSL only).")
+    ssl_certfile: str = _setting(
+        "",
+        "Client certificate (PEM) for mutual TLS, e.g. Strimzi's user.crt; with SSL or SASL_SSL.",
+    )
+    ssl_keyfile: str = _setting(
+        "", "The client certificate's private key (PEM), e.g. Strimzi's user.key."
+    )
+    ssl_key_password: str = _setting("", "Password of the private key, if it has one.")
     schema_registry_url: str = _setting(
         "", "Confluent-compatible schema registry; empty means plain Avro with a schema header."
     )
@@ -144,6 +152,14 @@ class Settings:
                 raise ConfigurationError(
                     f"{ENV_PREFIX}{name.upper()}={value!r} is not one of {', '.join(allowed)}"
                 )
+        for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+            path = getattr(self, name)
+            if path and not os.path.isfile(path):
+                raise ConfigurationError(f"{ENV_PREFIX}{name.upper()}={path}: no such file")
+        if self.ssl_keyfile and not self.ssl_certfile:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}SSL_KEYFILE is set without {ENV_PREFIX}SSL_CERTFILE: set both"
+            )
         if self.event_loop not in ("uvloop", "asyncio"):
             raise ConfigurationError(f"{ENV_PREFIX}EVENT_LOOP must be uvloop or asyncio")
         if self.timer_tick_s <= 0:
