@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install system kafka-jars run test unit integration bench bench-quick profile lint format clean
+.PHONY: help install system kafka-jars run test unit integration bench bench-quick profile lint image-steps deploy-check format clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -60,10 +60,29 @@ profile: kafka-jars ## Sample the worker with py-spy under load; writes var/prof
 	@mkdir -p var
 	$(BIN)/python -m benchmarks.profile --output var/profile.txt
 
-lint: install ## ruff and mypy
+lint: install ## ruff, mypy, and hadolint on the image definition
 	$(BIN)/ruff check streams tests benchmarks devtools setup.py
 	$(BIN)/ruff format --check streams tests benchmarks devtools setup.py
 	$(BIN)/mypy
+	$(BIN)/hadolint deploy/docker/Dockerfile
+
+CACHE_DIR := $(or $(REBOUND_CACHE_DIR),$(HOME)/.cache/rebound)
+HELM := $(CACHE_DIR)/bin/helm
+HELM_VERSION := v4.3.2
+
+$(HELM):
+	GOBIN=$(CACHE_DIR)/bin go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+
+deploy-check: install $(HELM) ## Lint the image definition and the Helm chart, render and validate it
+	$(BIN)/hadolint deploy/docker/Dockerfile
+	$(HELM) lint --strict deploy/helm/rebound
+	$(HELM) lint --strict deploy/helm/rebound -f deploy/helm/rebound/ci/full-values.yaml
+	REBOUND_HELM=$(HELM) $(BIN)/pytest tests/deploy
+
+image-steps: ## Run the image's install steps (deploy/docker/install-rebound.sh) in a fresh virtualenv
+	rm -rf var/image-venv
+	deploy/docker/install-rebound.sh . var/image-venv
+	var/image-venv/bin/rebound settings > /dev/null
 
 format: install ## Format the code with ruff
 	$(BIN)/ruff format streams tests benchmarks devtools setup.py

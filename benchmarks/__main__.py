@@ -133,6 +133,7 @@ def _scale(services: Services, sizes: Sizes) -> dict[str, Any]:
         "recovery_s": round(big.recovery_s, 1),
         "recovery_s_per_million_customers": round(big.recovery_s * per_million, 1),
         "restart_s_per_million_customers": round(big.restart_s * per_million, 1),
+        "disk_mib_per_million_customers": round(big.disk_mib * per_million),
     }
 
 
@@ -158,6 +159,7 @@ TABLE = (
     ("recovery from the changelogs (new node)", "recovery_s", "s"),
     ("recovery, per million customers", "recovery_s_per_million_customers", "s"),
     ("restart on local RocksDB, per million customers", "restart_s_per_million_customers", "s"),
+    ("RocksDB files, per million customers", "disk_mib_per_million_customers", "MiB"),
 )
 
 

@@ -60,6 +60,8 @@ class Scale:
     restart_s: float
     rss_after_due_mib: float
     """After the due timers' commands are out: what handling them left."""
+    disk_mib: float
+    """The worker's data folder (RocksDB) after the restart: the volume a worker needs."""
 
     @property
     def rss_mib_per_million_timers(self) -> float:
@@ -168,6 +170,7 @@ def measure(services: Services, customers: int, due: int) -> Scale:
         restart_s = time.monotonic() - began
     finally:
         restarted.stop()
+    disk = sum(f.stat().st_size for f in Path(settings.data_dir).rglob("*") if f.is_file())
     return Scale(
         customers,
         due,
@@ -182,4 +185,5 @@ def measure(services: Services, customers: int, due: int) -> Scale:
         max(command_lateness),
         restart_s,
         rss_after_due,
+        disk / 2**20,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from streams.exceptions import ReboundError
@@ -30,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
         "--no-create-topics",
         dest="create_topics",
         action="store_false",
-        help="do not create missing topics before starting",
+        help="do not create missing topics: refuse to start if any is missing "
+        "(REBOUND_CREATE_TOPICS=false)",
     )
     worker.set_defaults(run=_worker)
 
@@ -84,15 +86,19 @@ def _worker(args: argparse.Namespace) -> None:
     from streams.edge.redis.catalog import fits_now
     from streams.preflight import check_kafka, check_redis
     from streams.scenarios import load_engine
-    from streams.topics import ensure_topics
+    from streams.topics import check_topics, ensure_topics
 
     private.check()  # a Faust or aiokafka without what Rebound relies on stops the start
     settings = Settings.from_env()
+    if not args.create_topics:
+        settings = replace(settings, create_topics=False)
     load_engine(Path(settings.scenarios_dir))  # a bad file stops the start, before connecting
     check_kafka(settings)
     check_redis(settings)
-    if args.create_topics:
+    if settings.create_topics:
         ensure_topics(settings)
+    else:
+        check_topics(settings)
     engine = scenario_log.load(settings).engine  # with the versions of customers in flight
     engine.fits = fits_now(redis.Redis.from_url(settings.redis_url))  # then every minute
     if settings.event_loop == "uvloop":
@@ -101,7 +107,7 @@ def _worker(args: argparse.Namespace) -> None:
         mode.loop.use("uvloop")  # before the worker creates its loop
     app = create_app(settings, engine=engine)
     tune_gc()
-    faust_worker(app, settings.log_level).execute_from_commandline()
+    faust_worker(app, settings.log_level, settings.log_format).execute_from_commandline()
 
 
 def _topics(args: argparse.Namespace) -> None:

@@ -25,6 +25,7 @@ tests' and the benchmarks' (a trailing ``_``: every variable of that stem)."""
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+LOG_FORMATS = ("text", "json")
 SECRETS = ("sasl_password", "ssl_key_password")
 """Settings never printed; passwords inside URLs (``redis_url``, ``schema_registry_url``)
 are masked too."""
@@ -80,12 +81,20 @@ class Settings:
     )
     topic_dead_letter: str = _setting("rebound.dlq", "Records that could not be handled.")
     partitions: int = _setting(8, "Partitions of every topic Rebound reads or owns.")
+    create_topics: bool = _setting(
+        True,
+        "Create missing topics at start. false in production, where topics are resources "
+        "(e.g. Strimzi KafkaTopic): the worker then refuses to start, listing the missing ones.",
+    )
     replication_factor: int = _setting(1, "Replication factor of the topics Rebound creates.")
     store: str = _setting("rocksdb://", "Faust table store: rocksdb:// or memory://.")
     data_dir: str = _setting("./var/rebound", "Where the worker keeps its RocksDB files.")
     web_host: str = _setting("0.0.0.0", "Address of the web server (/metrics, /health).")  # noqa: S104
     web_port: int = _setting(6066, "Port of the web server.")
     log_level: str = _setting("info", "Worker log level: debug, info, warning or error.")
+    log_format: str = _setting(
+        "text", "text, or json: one JSON object per line (for log collectors; no banner)."
+    )
     event_loop: str = _setting("uvloop", "The worker's asyncio event loop: uvloop or asyncio.")
     scenarios_dir: str = _setting("scenarios", "Folder of the scenario files (*.yaml).")
     session_timeout_s: float = _setting(
@@ -147,6 +156,7 @@ class Settings:
             ("security_protocol", self.security_protocol, SECURITY_PROTOCOLS),
             ("sasl_mechanism", self.sasl_mechanism, SASL_MECHANISMS),
             ("log_level", self.log_level.lower(), LOG_LEVELS),
+            ("log_format", self.log_format, LOG_FORMATS),
         ):
             if value not in allowed:
                 raise ConfigurationError(
@@ -263,6 +273,11 @@ def _warn_unknown(environ: Mapping[str, str], known: set[str]) -> None:
 
 
 def _coerce(name: str, raw: str, kind: type) -> Any:
+    if kind is bool:
+        text = raw.strip().lower()
+        if text not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigurationError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not true or false")
+        return text in ("true", "1", "yes")
     if kind in (int, float):
         try:
             return kind(raw)

@@ -41,6 +41,26 @@ def ensure_topics(settings: Settings) -> TopicReport:
     )
 
 
+def check_topics(settings: Settings) -> list[str]:
+    """For a worker that may not create topics: every topic exists with its partition count,
+    else a ``ConfigurationError`` listing the missing ones. Returns the names."""
+    specs = topic_specs(settings)
+    admin = admin_client(settings)
+    try:
+        existing = _partition_counts(admin, [s.name for s in specs])
+    finally:
+        admin.close()
+    missing = [s.name for s in specs if s.name not in existing]
+    if missing:
+        raise ConfigurationError(
+            f"missing topics ({len(missing)}): {', '.join(missing)}. REBOUND_CREATE_TOPICS is "
+            "false, so the worker does not create them: declare them (e.g. the Helm chart's "
+            "KafkaTopic resources), or run `rebound topics`."
+        )
+    _check_partitions(specs, existing)
+    return [s.name for s in specs]
+
+
 def _partition_counts(admin: KafkaAdminClient, names: list[str]) -> dict[str, int]:
     present = set(admin.list_topics())
     wanted = [name for name in names if name in present]

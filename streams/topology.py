@@ -14,6 +14,8 @@ CUSTOMERS_TABLE = "customers"
 DUE_TIMERS_TOPIC = "timers-due"
 REPARTITION_TOPIC = "repartition"
 SCENARIOS_TOPIC = "scenarios"
+LEADER_TOPIC = "__assignor-__leader"
+"""Faust's leader election topic (faust-streaming 0.15.3's ``LeaderAssignor``)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,15 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             settings.replication_factor,
             compact,
             "every scenario version loaded, for customers in flight (internal)",
+        )
+    )
+    specs.append(
+        TopicSpec(
+            f"{settings.app_id}-{LEADER_TOPIC}",
+            1,
+            settings.replication_factor,
+            {},
+            "Faust's leader election among the workers (internal)",
         )
     )
     return specs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 
 from devtools.localstack.process import free_port
+from streams.kafka_admin import admin_client
 from streams.settings import Settings
+from streams.topics import ensure_topics
 
 
 def run_worker(settings: Settings, **overrides: str) -> subprocess.CompletedProcess[str]:
@@ -93,8 +96,34 @@ def test_no_secret_is_printed_by_the_settings_or_the_worker(
     assert registry not in shown.stdout + shown.stderr
     assert "REBOUND_PARTITION is not a Rebound setting" in shown.stderr
 
-    worker = start_worker(replace(settings, sasl_password=sasl))
+    # The worker as a cluster runs it: JSON lines, for the log collector.
+    worker = start_worker(replace(settings, sasl_password=sasl, log_format="json"))
     worker.stop()
     log = worker.log_path.read_text()
-    assert "rebound" in log.lower(), "the worker did log"
+    records = [json.loads(line) for line in log.splitlines() if line.strip()]
+    assert records, "the worker did log"
+    assert {"time", "level", "logger", "message"} <= set(records[0])
     assert sasl not in log
+
+
+def test_a_worker_that_may_not_create_topics_lists_the_missing_then_runs_on_declared_ones(
+    settings: Settings, start_worker: Any
+) -> None:
+    """Production: topics are resources. Missing ones are listed, Faust's own included; once
+    every topic of the list exists, the worker runs without declaring any."""
+    result = run_worker(settings, REBOUND_CREATE_TOPICS="false")
+    assert result.returncode == 2
+    assert "missing topics" in result.stderr
+    assert f"{settings.app_id}-customers-changelog" in result.stderr
+    assert f"{settings.app_id}-__assignor-__leader" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    declared = set(ensure_topics(settings).created)
+    start_worker(replace(settings, create_topics=False))  # waits for assigned partitions
+    admin = admin_client(settings)
+    try:
+        names = set(admin.list_topics())
+    finally:
+        admin.close()
+    ours = {t for t in names if t.startswith((settings.app_id, settings.topic_prefix))}
+    assert ours == declared, "the worker declared no topic beyond the list"

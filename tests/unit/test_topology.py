@@ -1,11 +1,13 @@
 from streams.settings import Settings
-from streams.topology import scenarios_topic, topic_specs
+from streams.topology import LEADER_TOPIC, scenarios_topic, topic_specs
 
 
 def test_every_topic_keyed_by_customer_is_co_partitioned_with_the_tables() -> None:
     settings = Settings(partitions=6, topic_prefix="p.")
     specs = topic_specs(settings)
-    assert {s.partitions for s in specs if s.name != scenarios_topic(settings)} == {6}
+    unkeyed = {scenarios_topic(settings), f"{settings.app_id}-{LEADER_TOPIC}"}
+    assert {s.partitions for s in specs if s.name not in unkeyed} == {6}
+    assert {s.partitions for s in specs if s.name in unkeyed} == {1}
     names = {s.name for s in specs}
     assert {
         "p.orders",

@@ -1,0 +1,144 @@
+"""The Helm chart (deploy/helm/rebound) rendered as a platform team would install it: with its
+default values and with every option on, each manifest valid against Kubernetes' schemas,
+its topics the same list as the worker's (``streams.topology``), its Kafka user allowed what
+the worker does, and no secret in a manifest.
+
+``make deploy-check`` installs helm (``go install``, into the cache) and runs these."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from streams.settings import Settings
+from streams.topology import topic_specs
+
+CHART = Path(__file__).resolve().parents[2] / "deploy" / "helm" / "rebound"
+FULL = CHART / "ci" / "full-values.yaml"
+CUSTOM_KINDS = {"KafkaTopic", "KafkaUser", "ServiceMonitor", "PrometheusRule"}
+"""Resources of operators (Strimzi, Prometheus): not in Kubernetes' own schemas."""
+
+
+def helm() -> str:
+    found = os.environ.get("REBOUND_HELM") or shutil.which("helm")
+    if not found:
+        pytest.skip("helm is not installed: `make deploy-check` installs it and runs these")
+    return found
+
+
+def render(*values: Path, **sets: str) -> list[dict[str, Any]]:
+    command = [helm(), "template", "rb", str(CHART), "--namespace", "shop"]
+    for path in values:
+        command += ["-f", str(path)]
+    for key, value in sets.items():
+        command += ["--set", f"{key}={value}"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+@pytest.mark.parametrize("values", [(), (FULL,)], ids=["defaults", "full"])
+def test_every_manifest_is_valid_kubernetes(values: tuple[Path, ...]) -> None:
+    docs = render(*values)
+    kinds = {d["kind"] for d in docs}
+    assert {"StatefulSet", "Service", "PodDisruptionBudget"} <= kinds
+    for doc in docs:
+        if doc["kind"] in CUSTOM_KINDS:
+            assert doc["apiVersion"].split("/")[0] in ("kafka.strimzi.io", "monitoring.coreos.com")
+            continue
+        kubernetes_validate.validate(doc, "1.33.0", strict=True)
+
+
+def by_kind(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [d for d in docs if d["kind"] == kind]
+
+
+def test_the_chart_declares_the_worker_s_topics_with_their_settings() -> None:
+    docs = render(FULL)
+    declared = {
+        t["spec"]["topicName"]: (t["spec"]["partitions"], t["spec"].get("config", {}))
+        for t in by_kind(docs, "KafkaTopic")
+    }
+    settings = Settings(app_id="rebound", topic_prefix="shop1.", partitions=12)
+    wanted = {s.name: (s.partitions, s.config) for s in topic_specs(settings)}
+    assert declared == wanted
+
+
+def test_the_worker_refuses_to_create_topics_and_its_probes_fit_a_stream_worker() -> None:
+    [statefulset] = by_kind(render(), "StatefulSet")
+    pod = statefulset["spec"]["template"]["spec"]
+    [worker] = pod["containers"]
+    env = {e["name"]: e.get("value") for e in worker["env"]}
+    assert env["REBOUND_CREATE_TOPICS"] == "false"
+    assert env["REBOUND_LOG_FORMAT"] == "json"
+    assert worker["livenessProbe"]["httpGet"]["path"] == "/live"
+    assert worker["readinessProbe"]["httpGet"]["path"] == "/ready"
+    startup = worker["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 600, "a table recovery"
+    assert pod["terminationGracePeriodSeconds"] > 20, "longer than the worker's bounded stop"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    [claim] = statefulset["spec"]["volumeClaimTemplates"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "10Gi"
+
+
+def test_credentials_come_from_secrets_never_from_values() -> None:
+    [statefulset] = by_kind(render(FULL), "StatefulSet")
+    [worker] = statefulset["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in worker["env"]}
+    assert env["REBOUND_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "rebound"
+    assert env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "redis"
+    # Kubernetes expands $(REDIS_PASSWORD) from the variable defined before it.
+    names = [e["name"] for e in worker["env"]]
+    assert names.index("REDIS_PASSWORD") < names.index("REBOUND_REDIS_URL")
+    assert (
+        env["REBOUND_REDIS_URL"]["value"]
+        == "rediss://rebound:$(REDIS_PASSWORD)@redis-master:6379/0"
+    )
+
+
+def test_the_kafka_user_may_read_events_write_commands_and_own_its_internal_topics() -> None:
+    [user] = by_kind(render(FULL), "KafkaUser")
+    acls = {
+        (a["resource"]["type"], a["resource"].get("name"), a["resource"].get("patternType")): set(
+            a["operations"]
+        )
+        for a in user["spec"]["authorization"]["acls"]
+    }
+    assert acls[("topic", "shop1.orders", "literal")] == {"Read", "Describe"}
+    assert acls[("topic", "shop1.consents", "literal")] == {"Read", "Describe"}
+    assert "Write" in acls[("topic", "shop1.rebound.commands.sms", "literal")]
+    assert "Write" in acls[("topic", "shop1.rebound.dlq", "literal")]
+    assert {"Read", "Write"} <= acls[("topic", "rebound-", "prefix")]
+    assert "Read" in acls[("group", "rebound", "literal")]
+    assert user["spec"]["authentication"]["type"] == "scram-sha-512"
+
+
+def test_more_replicas_than_partitions_is_warned_about() -> None:
+    done = subprocess.run(
+        [helm(), "install", "rb", str(CHART), "--dry-run=client", "-f", str(FULL)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "WARNING: 16 replicas for 12 partitions" in done.stdout
+
+
+def test_values_that_cannot_work_are_refused_by_the_schema() -> None:
+    done = subprocess.run(
+        [helm(), "template", "rb", str(CHART), "--set", "kafka.securityProtocol=TLS"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "securityProtocol" in done.stderr
