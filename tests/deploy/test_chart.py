@@ -41,7 +41,21 @@ def render(*values: Path, **sets: str) -> list[dict[str, Any]]:
         command += ["--set", f"{key}={value}"]
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
+    for node in yaml.compose_all(done.stdout):
+        assert_no_duplicate_keys(node)
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+def assert_no_duplicate_keys(node: yaml.Node | None) -> None:
+    """kubectl refuses a mapping that names a key twice; PyYAML keeps the last one."""
+    if isinstance(node, yaml.MappingNode):
+        keys = [k.value for k, _ in node.value]
+        assert len(keys) == len(set(keys)), f"a key twice at line {node.start_mark.line + 1}"
+        for _, value in node.value:
+            assert_no_duplicate_keys(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            assert_no_duplicate_keys(item)
 
 
 @pytest.mark.parametrize("values", [(), (FULL,)], ids=["defaults", "full"])
