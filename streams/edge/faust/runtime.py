@@ -15,7 +15,7 @@ import faust
 from streams.edge.faust.consumer import BatchingConsumer, BatchRoute
 from streams.edge.faust.consumer import install as install_consumer
 from streams.edge.faust.rocksdb import store_url
-from streams.edge.faust.stop import stop_worker
+from streams.edge.faust.stop import bound_the_stop, stop_worker
 from streams.engine.scenario import Scenario
 from streams.kafka_admin import ssl_context
 from streams.metrics import Metrics
@@ -153,7 +153,7 @@ def faust_worker(app: faust.App, log_level: str, log_format: str = "text") -> fa
     the worker's CPU under load, in a py-spy profile). ``log_format`` json: one JSON object
     per log line on stdout, and no banner."""
     json_lines = log_format == "json"
-    worker = faust.Worker(
+    worker = BoundedWorker(
         app,
         loglevel=log_level,
         quiet=json_lines,
@@ -161,6 +161,16 @@ def faust_worker(app: faust.App, log_level: str, log_format: str = "text") -> fa
     )
     worker.spinner = None
     return worker
+
+
+class BoundedWorker(faust.Worker):
+    """Faust's worker, whose stop (a SIGTERM from Kubernetes) is bounded by
+    ``STOP_TIMEOUT_S``, inside the pod's grace period: a stop while Redis is away waited on
+    it for more than 90 s (``tests/integration/test_outage_stop.py``)."""
+
+    async def on_stop(self) -> None:
+        bound_the_stop()
+        await super().on_stop()
 
 
 def json_logging(log_level: str) -> dict[str, Any]:

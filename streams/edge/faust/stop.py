@@ -18,10 +18,23 @@ log = logging.getLogger(__name__)
 async def stop_worker(app: Any, error: BaseException) -> None:
     """Stop the worker with ``error``: Faust's clean stop, bounded by ``STOP_TIMEOUT_S``
     (a stop can wait forever on a stream that waits on the broker)."""
+    bound_the_stop()
+    await app.crash(error)
+
+
+_armed: list[threading.Timer] = []
+
+
+def bound_the_stop() -> None:
+    """From now on, the process exits within ``STOP_TIMEOUT_S`` whatever its stop waits for
+    (Redis away, the broker away). Exiting then loses nothing: the commit protocol survives a
+    crash at any instant. Idempotent."""
+    if _armed:
+        return
     watchdog = threading.Timer(STOP_TIMEOUT_S, _exit_stuck)
     watchdog.daemon = True
     watchdog.start()
-    await app.crash(error)
+    _armed.append(watchdog)
 
 
 def _exit_stuck() -> None:
