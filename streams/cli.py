@@ -124,12 +124,22 @@ def _catalog(args: argparse.Namespace) -> None:
     import redis
 
     from streams.edge.redis.catalog import load_catalog_file
+    from streams.exceptions import ConfigurationError
     from streams.preflight import check_redis
 
+    if not args.file.is_file():
+        raise ConfigurationError(f"{args.file}: no such file")
     settings = Settings.from_env()
     check_redis(settings)
-    count = load_catalog_file(redis.Redis.from_url(settings.redis_url), args.file)
-    print(f"loaded {count} products from {args.file}")
+    catalog = load_catalog_file(redis.Redis.from_url(settings.redis_url), args.file)
+    for problem in catalog.problems:
+        print(f"{problem} (left out)", file=sys.stderr)
+    print(
+        f"loaded {len(catalog.products)} products from {args.file}; "
+        f"{len(catalog.problems)} bad entries left out"
+    )
+    if catalog.problems:
+        sys.exit(1)
 
 
 def _profiles(args: argparse.Namespace) -> None:
@@ -156,6 +166,7 @@ def _profiles(args: argparse.Namespace) -> None:
 
 def _validate(args: argparse.Namespace) -> None:
     from streams.scenarios import load_engine
+    from streams.scenarios.catalog import read_catalog
 
     folder = args.folder or Path(Settings.from_env().scenarios_dir)
     engine = load_engine(folder)
@@ -165,6 +176,26 @@ def _validate(args: argparse.Namespace) -> None:
             f"{len(scenario.steps)} step(s)"
         )
     print(f"ok  {engine.policies.source or 'no policies.yaml: the default policies'}")
+    catalog_file = folder / "catalog.yaml"
+    if not catalog_file.exists():
+        print("--  no catalog.yaml here: recommended SKUs not checked")
+        return
+    catalog = read_catalog(catalog_file)
+    for problem in catalog.problems:
+        print(f"bad {problem}")
+    known = {p.sku for p in catalog.products}
+    unknown = [
+        (scenario.source, step.id, candidate.sku)
+        for scenario in engine.scenarios
+        for step in scenario.steps
+        for candidate in step.recommendations
+        if candidate.sku not in known
+    ]
+    for source, step_id, sku in unknown:
+        print(f"warning  {source}: step {step_id} recommends {sku}, not in {catalog_file}")
+    print(f"ok  {catalog_file}: {len(catalog.products)} products")
+    if catalog.problems:
+        sys.exit(1)
 
 
 def _scenarios_list(args: argparse.Namespace) -> None:

@@ -27,7 +27,10 @@ CUSTOM_KINDS = {"KafkaTopic", "KafkaUser", "ServiceMonitor", "PrometheusRule"}
 
 
 def helm() -> str:
+    cache = Path(os.environ.get("REBOUND_CACHE_DIR", Path.home() / ".cache" / "rebound"))
+    built = cache / "bin" / "helm"  # where `make deploy-check` builds it
     found = os.environ.get("REBOUND_HELM") or shutil.which("helm")
+    found = found or (str(built) if built.exists() else None)
     if not found:
         pytest.skip("helm is not installed: `make deploy-check` installs it and runs these")
     return found

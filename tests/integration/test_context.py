@@ -284,3 +284,37 @@ async def test_the_worker_reads_profiles_whatever_their_ids_and_values_hold(
         }
         client.delete(f"{KEY_PREFIX}{plain}")
         assert (await profiles.get_many([plain]))[plain] == Profile(country="US"), "cached"
+
+
+def test_a_catalog_with_bad_entries_loads_the_good_ones_and_names_the_bad(
+    settings: Settings, tmp_path: Path, redis_url: str
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    path = tmp_path / "catalog.yaml"
+    path.write_text(
+        "products:\n"
+        f"  GOOD-{run}: {{name: Good, price: 1490, url: 'https://shop/p/g', fits: [M-{run}]}}\n"
+        f"  CENTS-{run}: {{name: Cheap, price: 14.90, url: 'https://shop/p/c'}}\n"
+    )
+    done = rebound(settings, "catalog", str(path))
+    assert done.returncode == 1
+    assert f"{path}:3: products.CENTS-{run}.price: 14.9 is not in minor units" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "loaded 1 products" in done.stdout
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    assert client.hget(f"rebound:catalog:GOOD-{run}", "price") == "1490"
+    assert client.exists(f"rebound:catalog:CENTS-{run}") == 0
+    assert client.hget("rebound:catalog:fits", f"GOOD-{run}") == f"M-{run}"
+
+
+def test_validate_warns_of_recommended_products_the_catalog_does_not_know(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "gift.yaml").write_text(one_email("gift", "v", "1d").replace("CAPS-BOX", "NOPE-1"))
+    (folder / "catalog.yaml").write_text((SHIPPED / "catalog.yaml").read_text())
+    done = rebound(settings, "validate", str(folder))
+    assert done.returncode == 0, done.stderr
+    assert f"warning  {folder / 'gift.yaml'}: step only recommends NOPE-1" in done.stdout
+    assert "catalog.yaml: " in done.stdout

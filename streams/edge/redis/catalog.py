@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from streams.edge.redis.retry import until_redis_answers
 from streams.metrics import Metrics
 from streams.pipeline.ports import Product
+from streams.scenarios.catalog import CatalogFile, read_catalog
 
 KEY_PREFIX = "rebound:catalog:"
 FITS_KEY = "rebound:catalog:fits"
@@ -109,31 +109,29 @@ async def read_fits(redis: Redis, metrics: Metrics) -> dict[str, frozenset[str]]
 
 
 def file_fits(path: Path) -> dict[str, frozenset[str]]:
-    """The compatibility rules of a catalog YAML file, as the worker reads them from Redis
-    once the file is loaded (for simulations)."""
-    products = yaml.safe_load(path.read_text())["products"]
-    return parse_fits({sku: ",".join(p.get("fits") or []) for sku, p in products.items()})
+    """The compatibility rules of a catalog file's good products, as the worker reads them
+    from Redis once the file is loaded (for simulations)."""
+    return {p.sku: frozenset(p.fits) for p in read_catalog(path).products if p.fits}
 
 
-def load_catalog_file(redis: SyncRedis, path: Path) -> int:
-    """Write the products of a catalog YAML file (see ``scenarios/catalog.yaml``) to Redis."""
-    data = yaml.safe_load(path.read_text())
-    currency = data.get("currency", "EUR")
+def load_catalog_file(redis: SyncRedis, path: Path) -> CatalogFile:
+    """Write the good products of a catalog file (``streams.scenarios.catalog``) to Redis;
+    the file's problems (bad products, left out) are returned with their lines."""
+    catalog = read_catalog(path)
     pipe = redis.pipeline(transaction=False)
-    for sku, product in data["products"].items():
+    for product in catalog.products:
         pipe.hset(
-            KEY_PREFIX + sku,
+            KEY_PREFIX + product.sku,
             mapping={
-                "name": product["name"],
-                "price": int(product["price"]),
-                "currency": product.get("currency", currency),
-                "url": product["url"],
+                "name": product.name,
+                "price": product.price,
+                "currency": product.currency,
+                "url": product.url,
             },
         )
-        fits = product.get("fits") or []
-        if fits:
-            pipe.hset(FITS_KEY, sku, ",".join(str(target) for target in fits))
+        if product.fits:
+            pipe.hset(FITS_KEY, product.sku, ",".join(product.fits))
         else:  # a rule the file no longer has is gone
-            pipe.hdel(FITS_KEY, sku)
+            pipe.hdel(FITS_KEY, product.sku)
     pipe.execute()
-    return len(data["products"])
+    return catalog
