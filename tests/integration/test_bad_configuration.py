@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,18 +14,11 @@ from devtools.localstack.process import free_port
 from streams.kafka_admin import admin_client
 from streams.settings import Settings
 from streams.topics import ensure_topics
+from tests.integration.cli import rebound
 
 
 def run_worker(settings: Settings, **overrides: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **settings.to_env(), **overrides}
-    return subprocess.run(
-        [sys.executable, "-m", "streams", "worker"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return rebound(settings, "worker", **overrides)
 
 
 def test_unreachable_broker_names_the_address(settings: Settings) -> None:
@@ -77,21 +68,14 @@ def test_no_secret_is_printed_by_the_settings_or_the_worker(
     """The secrets a deployment configures are not in `rebound settings`' output nor in the
     worker's log (a SASL password unused on a plaintext listener, so the worker runs)."""
     sasl, registry = "s4sl-Secret", "r3gistry-Secret"
-    env = {
-        **os.environ,
-        **settings.to_env(),
-        "REBOUND_SASL_PASSWORD": sasl,
-        "REBOUND_SCHEMA_REGISTRY_URL": f"https://reader:{registry}@registry.example:8081",
-        "REBOUND_PARTITION": "3",
-    }
-    shown = subprocess.run(
-        [sys.executable, "-m", "streams", "settings"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    shown = rebound(
+        settings,
+        "settings",
+        REBOUND_SASL_PASSWORD=sasl,
+        REBOUND_SCHEMA_REGISTRY_URL=f"https://reader:{registry}@registry.example:8081",
+        REBOUND_PARTITION="3",
     )
+    assert shown.returncode == 0, shown.stderr
     assert sasl not in shown.stdout + shown.stderr
     assert registry not in shown.stdout + shown.stderr
     assert "REBOUND_PARTITION is not a Rebound setting" in shown.stderr

@@ -5,9 +5,6 @@ under a cap of two, a B2B subscription renewed."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import replace
@@ -26,6 +23,7 @@ from streams.engine.context import Profile
 from streams.metrics import create_metrics
 from streams.settings import Settings
 from streams.topics import ensure_topics
+from tests.integration.cli import rebound
 
 SHIPPED = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -107,17 +105,6 @@ def context_settings(settings: Settings, tmp_path: Path, catalog: None) -> Setti
     (folder / "capsules.yaml").write_text(capsules(run))
     ensure_topics(settings)
     return replace(settings, scenarios_dir=str(folder), profile_cache_s=0.0)
-
-
-def rebound(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "streams", *args],
-        env={**os.environ, **settings.to_env()},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def line(category: str, sku: str = "ANY") -> dict[str, Any]:

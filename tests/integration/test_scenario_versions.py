@@ -4,9 +4,6 @@ a new number is refused; retiring a scenario is an explicit act (``rebound scena
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import replace
@@ -19,6 +16,7 @@ from devtools.demo import DemoProducer, order_event
 from devtools.localstack.command_reader import CommandReader
 from streams.settings import Settings
 from streams.topics import ensure_topics
+from tests.integration.cli import rebound
 
 
 def scenario(run: str, version: int, second_wait: str) -> str:
@@ -40,19 +38,6 @@ steps:
     template: v{version}-second
     recommendations: [CAPS-BOX]
 """
-
-
-def rebound(
-    settings: Settings, *args: str, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "streams", *args],
-        env={**os.environ, **settings.to_env()},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def kettle(run: str) -> list[dict[str, Any]]:
