@@ -1,9 +1,11 @@
-"""The ``rebound`` command: worker, topics, catalog, profiles, validate, scenarios, settings.
-(The local stack for development is ``python -m devtools``, outside the installed package.)"""
+"""The ``rebound`` command: worker, topics, catalog, profiles, validate, scenarios, tail,
+settings. (The local stack for development is ``python -m devtools``, outside the
+installed package.)"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -54,6 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check the scenario files, then exit")
     validate.add_argument("folder", type=Path, nargs="?", help="default: REBOUND_SCENARIOS_DIR")
     validate.set_defaults(run=_validate)
+
+    tail = commands.add_parser(
+        "tail", help="print a topic's records decoded, one per line, following new ones"
+    )
+    tail.add_argument("topic", help="an event, command or dead-letter topic (full name)")
+    tail.add_argument("--from-beginning", action="store_true", help="from the first record")
+    tail.add_argument("--count", type=int, help="stop after this many records")
+    tail.add_argument(
+        "--no-follow", dest="follow", action="store_false", help="stop at the topic's end"
+    )
+    tail.set_defaults(run=_tail)
 
     scenarios = commands.add_parser(
         "scenarios", help="the scenario versions kept for customers in flight (the log)"
@@ -196,6 +209,16 @@ def _validate(args: argparse.Namespace) -> None:
     print(f"ok  {catalog_file}: {len(catalog.products)} products")
     if catalog.problems:
         sys.exit(1)
+
+
+def _tail(args: argparse.Namespace) -> None:
+    from streams.preflight import check_kafka
+    from streams.tail import tail
+
+    settings = Settings.from_env()
+    check_kafka(settings)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends a follow
+        tail(settings, args.topic, args.from_beginning, args.count, args.follow)
 
 
 def _scenarios_list(args: argparse.Namespace) -> None:
