@@ -61,8 +61,8 @@ profile: kafka-jars ## Sample the worker with py-spy under load; writes var/prof
 	$(BIN)/python -m benchmarks.profile --output var/profile.txt
 
 lint: install ## ruff, mypy, and hadolint on the image definition
-	$(BIN)/ruff check streams tests benchmarks devtools setup.py
-	$(BIN)/ruff format --check streams tests benchmarks devtools setup.py
+	$(BIN)/ruff check streams tests benchmarks devtools docs setup.py
+	$(BIN)/ruff format --check streams tests benchmarks devtools docs setup.py
 	$(BIN)/mypy
 	$(BIN)/hadolint deploy/docker/Dockerfile
 
@@ -85,8 +85,8 @@ image-steps: ## Run the image's install steps (deploy/docker/install-rebound.sh)
 	var/image-venv/bin/rebound settings > /dev/null
 
 format: install ## Format the code with ruff
-	$(BIN)/ruff format streams tests benchmarks devtools setup.py
-	$(BIN)/ruff check --fix streams tests benchmarks devtools setup.py
+	$(BIN)/ruff format streams tests benchmarks devtools docs setup.py
+	$(BIN)/ruff check --fix streams tests benchmarks devtools docs setup.py
 
 clean: ## Remove the virtualenv, caches and local data (not the Kafka jars cache)
 	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache *.egg-info
