@@ -71,6 +71,21 @@ def admin_client(settings: Settings, timeout_ms: int = 10_000) -> KafkaAdminClie
         ) from exc
 
 
+def kafka_client(kind: type[Any], settings: Settings, name: str, **options: Any) -> Any:
+    """A kafka-python client (``KafkaConsumer``, ``KafkaProducer``) of ``settings``' brokers
+    and security, its client id ``<app id>-<name>``; a ``ConfigurationError`` naming the
+    address when no broker answers."""
+    try:
+        return kind(
+            bootstrap_servers=settings.bootstrap_servers,
+            client_id=f"{settings.app_id}-{name}",
+            **security_options(settings),
+            **options,
+        )
+    except KafkaError:
+        raise ConfigurationError(unreachable_broker_message(settings)) from None
+
+
 def unreachable_broker_message(settings: Settings) -> str:
     return (
         f"cannot reach Kafka at {','.join(settings.bootstrap_servers)} (REBOUND_BROKER_URL). "

@@ -31,7 +31,6 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
@@ -39,7 +38,7 @@ from kafka.errors import KafkaError
 from streams.engine import Engine
 from streams.engine.scenario import Scenario
 from streams.exceptions import ConfigurationError
-from streams.kafka_admin import security_options, unreachable_broker_message
+from streams.kafka_admin import kafka_client
 from streams.scenarios import ScenarioError, load_policies, load_scenarios, parse_scenario
 from streams.settings import Settings
 from streams.topology import scenarios_topic
@@ -109,7 +108,9 @@ class ScenarioLog:
 
     def read(self) -> dict[tuple[str, int], Published]:
         """Every version on the log, tombstoned ones left out."""
-        consumer = self._client(KafkaConsumer, enable_auto_commit=False, group_id=None)
+        consumer = kafka_client(
+            KafkaConsumer, self.settings, "scenarios", enable_auto_commit=False, group_id=None
+        )
         try:
             partition = TopicPartition(self.topic, 0)
             if consumer.partitions_for_topic(self.topic) is None:
@@ -167,7 +168,7 @@ class ScenarioLog:
     def _send(self, records: list[tuple[bytes, bytes | None]]) -> None:
         if not records:
             return
-        producer = self._client(KafkaProducer, acks="all")
+        producer = kafka_client(KafkaProducer, self.settings, "scenarios", acks="all")
         try:
             for key, value in records:
                 producer.send(self.topic, key=key, value=value, partition=0)
@@ -178,17 +179,6 @@ class ScenarioLog:
             ) from exc
         finally:
             producer.close()
-
-    def _client(self, kind: type[Any], **options: Any) -> Any:
-        try:
-            return kind(
-                bootstrap_servers=self.settings.bootstrap_servers,
-                client_id=f"{self.settings.app_id}-scenarios",
-                **security_options(self.settings),
-                **options,
-            )
-        except KafkaError:
-            raise ConfigurationError(unreachable_broker_message(self.settings)) from None
 
 
 def load(settings: Settings, folder: Path | None = None) -> Loaded:

@@ -19,7 +19,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from streams.codecs import EVENT_RECORDS, SEND_COMMAND, AvroCodec, DecodeError
 from streams.exceptions import ConfigurationError
-from streams.kafka_admin import security_options
+from streams.kafka_admin import kafka_client
 from streams.settings import Settings
 
 
@@ -67,12 +67,8 @@ def tail(
     ``count``; without ``follow``, stop at the end. Returns how many were printed."""
     name = record_name(settings, topic)
     codec = AvroCodec()
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        client_id=f"{settings.app_id}-tail",
-        group_id=None,
-        enable_auto_commit=False,
-        **security_options(settings),
+    consumer = kafka_client(
+        KafkaConsumer, settings, "tail", group_id=None, enable_auto_commit=False
     )
     try:
         partitions = consumer.partitions_for_topic(topic)

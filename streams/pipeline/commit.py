@@ -150,10 +150,8 @@ class CommitProtocol:
     def _settle_quietly(self, customer: Customer) -> tuple[bool, bytes | None]:
         """Step 4 for a customer without commands whose record fits (most of them), without
         a coroutine: (True, its record); else (False, None), for ``_settle``."""
-        for effects in customer.effects:
-            for effect in effects:
-                if type(effect) is SendCommand:
-                    return False, None
+        if customer.commands():
+            return False, None
         try:
             return True, self._pack(customer, [])
         except RecordTooLarge:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 STOP_TIMEOUT_S = 20.0
@@ -25,16 +26,18 @@ async def stop_worker(app: Any, error: BaseException) -> None:
 _armed: list[threading.Timer] = []
 
 
-def bound_the_stop() -> None:
-    """From now on, the process exits within ``STOP_TIMEOUT_S`` whatever its stop waits for
+def bound_the_stop(
+    timeout_s: float = STOP_TIMEOUT_S, exit_stuck: Callable[[], None] | None = None
+) -> threading.Timer:
+    """From now on, the process exits within ``timeout_s`` whatever its stop waits for
     (Redis away, the broker away). Exiting then loses nothing: the commit protocol survives a
-    crash at any instant. Idempotent."""
-    if _armed:
-        return
-    watchdog = threading.Timer(STOP_TIMEOUT_S, _exit_stuck)
-    watchdog.daemon = True
-    watchdog.start()
-    _armed.append(watchdog)
+    crash at any instant. Idempotent: the first watchdog armed is the one."""
+    if not _armed:
+        watchdog = threading.Timer(timeout_s, exit_stuck or _exit_stuck)
+        watchdog.daemon = True
+        watchdog.start()
+        _armed.append(watchdog)
+    return _armed[0]
 
 
 def _exit_stuck() -> None:

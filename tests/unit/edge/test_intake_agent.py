@@ -4,9 +4,25 @@ a rebalance, or stop the worker when handling fails outside the dead-letter path
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
+from streams.edge.faust import stop
 from streams.edge.faust.runtime import handle_or_stop
+
+
+@pytest.fixture(autouse=True)
+def watchdog(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    """The stop's watchdog, with an exit that records instead of ending the test process."""
+    exits: list[bool] = []
+    monkeypatch.setattr(stop, "_armed", [])
+    monkeypatch.setattr(stop, "_exit_stuck", lambda: exits.append(True))
+    yield exits
+    for timer in stop._armed:
+        timer.cancel()
 
 
 class Consumer:
@@ -71,3 +87,16 @@ async def test_a_failure_outside_the_dead_letter_path_stops_the_worker_unacknowl
     await handle_or_stop(app, consumer, processor, batch, asyncio.Lock())  # type: ignore[arg-type]
     assert app.crashed == [error]
     assert consumer.done == [(batch, False)], "its offsets are not acknowledged"
+
+
+def test_a_stop_that_hangs_ends_the_process_once_its_time_is_up(watchdog: list[bool]) -> None:
+    first = stop.bound_the_stop(timeout_s=0.05)
+    assert stop.bound_the_stop(timeout_s=60) is first, "armed once"
+    first.join(timeout=5)
+    assert watchdog == [True]
+
+
+def test_a_failing_batch_arms_the_stop_s_watchdog() -> None:
+    app, consumer, processor = App(), Consumer(), Processor(OSError("disk full"))
+    asyncio.run(handle_or_stop(app, consumer, processor, Batch(), asyncio.Lock()))  # type: ignore[arg-type]
+    assert isinstance(stop._armed[0], threading.Timer)
