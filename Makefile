@@ -32,7 +32,7 @@ $(INSTALLED): pyproject.toml constraints.txt setup.py $(shell find streams -name
 
 install: $(INSTALLED) system ## Create .venv with the pinned dependencies and the system programs
 
-system: ## Install redis-server, Java and Maven from Debian's packages if missing
+system: ## Install redis-server, Java, Maven and promtool from Debian's packages if missing
 	@deploy/local/install-system-packages.sh
 
 kafka-jars: install ## Fetch the Kafka broker's jars from Maven Central (once, into ~/.cache/rebound)
@@ -73,7 +73,7 @@ HELM_VERSION := v4.3.2
 $(HELM):
 	GOBIN=$(CACHE_DIR)/bin go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
 
-deploy-check: install $(HELM) ## Lint the image definition and the Helm chart, render and validate it
+deploy-check: install system $(HELM) ## Lint the image definition and the Helm chart, render and validate it
 	$(BIN)/hadolint deploy/docker/Dockerfile
 	$(HELM) lint --strict deploy/helm/rebound
 	$(HELM) lint --strict deploy/helm/rebound -f deploy/helm/rebound/ci/full-values.yaml

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system programs the local stack needs, from Debian's packages:
-#   redis-server (Redis for tests and `make run`), Java 17+ and Maven (the Kafka broker's jars).
+#   redis-server (Redis for tests and `make run`), Java 17+ and Maven (the Kafka broker's jars),
+#   and promtool (Prometheus' package: `make deploy-check` checks the chart's alert rules).
 # Does nothing for a program already installed; as non-root without sudo, says what to install.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
+command -v promtool >/dev/null || missing+=(prometheus)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else

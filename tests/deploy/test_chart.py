@@ -159,3 +159,21 @@ def test_values_that_cannot_work_are_refused_by_the_schema() -> None:
     )
     assert done.returncode != 0
     assert "securityProtocol" in done.stderr
+
+
+def test_the_alert_rules_are_valid_prometheus_rules(tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed: `make system` installs Debian's prometheus")
+    [rule] = by_kind(render(FULL), "PrometheusRule")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(yaml.safe_dump(rule["spec"]))
+    done = subprocess.run(
+        [promtool, "check", "rules", str(rules)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SUCCESS: 5 rules found" in done.stdout
