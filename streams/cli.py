@@ -112,7 +112,7 @@ def _worker(args: argparse.Namespace) -> None:
         ensure_topics(settings)
     else:
         check_topics(settings)
-    engine = scenario_log.load(settings).engine  # with the versions of customers in flight
+    engine = scenario_log.load(settings)  # with the versions of customers in flight
     engine.fits = fits_now(redis.Redis.from_url(settings.redis_url))  # then every minute
     if settings.event_loop == "uvloop":
         import mode.loop

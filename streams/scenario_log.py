@@ -14,8 +14,8 @@ worker that knew only its folder would end the instances of the version it no lo
 4. keeps every other version of the log for the instances in flight on it (``Engine``'s
    ``retained``): no trigger starts them.
 
-A worker reads the log again when partitions come to it (``refresh``), before their timers
-fire: during a rolling update, a worker still on the old folder may take over customers
+A worker reads the log again when partitions come to it (``PublishedSince``), before their
+timers fire: during a rolling update, a worker still on the old folder may take over customers
 that a new worker started on the new version, which the new worker published at its start.
 
 Removing a scenario is explicit: delete its file, then ``rebound scenarios retire ID``
@@ -90,17 +90,6 @@ def record_key(scenario_id: str, version: int) -> bytes:
     return f"{scenario_id}@{version}".encode()
 
 
-@dataclass(frozen=True)
-class Loaded:
-    """What a worker loads: the engine and what the log added to the folder."""
-
-    engine: Engine
-    published: list[Published]
-    """The folder's versions this start published."""
-    retained: list[Published]
-    """The log's versions kept for instances in flight."""
-
-
 class ScenarioLog:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -147,7 +136,8 @@ class ScenarioLog:
             return
         scenario_id, _, version = key.decode(errors="replace").rpartition("@")
         if value is None:  # a tombstone: retired
-            found.pop((scenario_id, int(version)) if version.isdigit() else ("", 0), None)
+            if version.isdigit():
+                found.pop((scenario_id, int(version)), None)
             return
         try:
             published = Published.from_json(value)
@@ -181,7 +171,7 @@ class ScenarioLog:
             producer.close()
 
 
-def load(settings: Settings, folder: Path | None = None) -> Loaded:
+def load(settings: Settings, folder: Path | None = None) -> Engine:
     """The worker's engine: the folder's scenarios and policies, and the log's other versions
     for the instances in flight; the folder's new versions published (steps 1 to 4)."""
     folder = folder or Path(settings.scenarios_dir)
@@ -214,7 +204,7 @@ def load(settings: Settings, folder: Path | None = None) -> Loaded:
         log.info("scenario %s v%d published to %s", p.scenario_id, p.version, scenario_log.topic)
     for p in retained:
         log.info("scenario %s v%d kept for the customers in flight on it", p.scenario_id, p.version)
-    return Loaded(engine, new, retained)
+    return engine
 
 
 class PublishedSince:
