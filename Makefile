@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install system kafka-jars run test unit integration bench bench-quick profile lint image-steps deploy-check format clean
+.PHONY: help install system kafka-jars run test unit integration bench bench-quick profile lint image-steps deploy-check crd-schemas format clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ deploy-check: install system $(HELM) ## Lint the image definition and the Helm c
 	$(HELM) lint --strict deploy/helm/rebound
 	$(HELM) lint --strict deploy/helm/rebound -f deploy/helm/rebound/ci/full-values.yaml
 	REBOUND_HELM=$(HELM) $(BIN)/pytest tests/deploy
+
+crd-schemas: install ## Remake tests/deploy/crds from Strimzi's (Maven) and Prometheus Operator's (Go) CRDs
+	$(BIN)/python -m devtools.crd_schemas
 
 image-steps: ## Run the image's install steps (deploy/docker/install-rebound.sh) in a fresh virtualenv
 	rm -rf var/image-venv

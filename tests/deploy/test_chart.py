@@ -1,18 +1,22 @@
 """The Helm chart (deploy/helm/rebound) rendered as a platform team would install it: with its
-default values and with every option on, each manifest valid against Kubernetes' schemas,
-its topics the same list as the worker's (``streams.topology``), its Kafka user allowed what
-the worker does, and no secret in a manifest.
+default values and with every option on, each manifest valid against Kubernetes' schemas (the
+operators' resources against their CRDs, ``tests/deploy/crds``), its topics the same list as
+the worker's (``streams.topology``), its Kafka user allowed what the worker does, and no
+secret in a manifest.
 
 ``make deploy-check`` installs helm (``go install``, into the cache) and runs these."""
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -22,8 +26,8 @@ from streams.topology import topic_specs
 
 CHART = Path(__file__).resolve().parents[2] / "deploy" / "helm" / "rebound"
 FULL = CHART / "ci" / "full-values.yaml"
-CUSTOM_KINDS = {"KafkaTopic", "KafkaUser", "ServiceMonitor", "PrometheusRule"}
-"""Resources of operators (Strimzi, Prometheus): not in Kubernetes' own schemas."""
+CRDS = Path(__file__).resolve().parent / "crds"
+"""The operators' schemas (Strimzi, Prometheus Operator), made by ``make crd-schemas``."""
 
 
 def helm() -> str:
@@ -67,10 +71,80 @@ def test_every_manifest_is_valid_kubernetes(values: tuple[Path, ...]) -> None:
     kinds = {d["kind"] for d in docs}
     assert {"StatefulSet", "Service", "PodDisruptionBudget"} <= kinds
     for doc in docs:
-        if doc["kind"] in CUSTOM_KINDS:
-            assert doc["apiVersion"].split("/")[0] in ("kafka.strimzi.io", "monitoring.coreos.com")
-            continue
+        validate(doc)
+
+
+@pytest.mark.parametrize("api_version", ["kafka.strimzi.io/v1", "kafka.strimzi.io/v1beta2"])
+def test_the_strimzi_resources_fit_the_operator_s_api(api_version: str) -> None:
+    docs = render(FULL, **{"strimzi.apiVersion": api_version})
+    strimzi = [d for d in docs if d["apiVersion"] == api_version]
+    assert {d["kind"] for d in strimzi} == {"KafkaTopic", "KafkaUser"}
+    for doc in strimzi:
+        validate(doc)
+
+
+def test_a_resource_the_operator_would_refuse_is_caught() -> None:
+    [topic, *_] = by_kind(render(FULL), "KafkaTopic")
+    for broken in (
+        {**topic, "spec": {**topic["spec"], "partitions": "twelve"}},
+        # a typo, which kubectl apply --validate=strict refuses
+        {**topic, "spec": {**topic["spec"], "replica": 3}},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            validate(broken)
+
+
+def test_a_broken_template_fails_the_lint(tmp_path: Path) -> None:
+    chart = tmp_path / "rebound"
+    shutil.copytree(CHART, chart)
+    service = chart / "templates" / "service.yaml"
+    service.write_text(service.read_text().replace("}}", "}", 1))
+    done = subprocess.run(
+        [helm(), "lint", "--strict", str(chart)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "service.yaml" in done.stdout + done.stderr
+
+
+def validate(doc: dict[str, Any]) -> None:
+    """Kubernetes' own kinds by kubernetes-validate; an operator's kind by its CRD's schema,
+    strict as ``kubectl apply --validate=strict``: an unknown field is an error."""
+    group, _, version = doc["apiVersion"].rpartition("/")
+    path = CRDS / f"{group}_{version}_{doc['kind']}.json"
+    if not path.exists():  # Kubernetes' own (an unknown kind fails there too)
         kubernetes_validate.validate(doc, "1.33.0", strict=True)
+        return
+    schema = strict(json.loads(path.read_text())["openAPIV3Schema"])
+    schema["properties"]["metadata"] = {"type": "object"}
+    jsonschema.Draft7Validator(schema).validate(doc)
+
+
+def strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI v3 structural schema as JSON Schema: ``nullable`` allows null, int-or-string
+    allows both, and an object that lists its properties refuses others."""
+    schema = copy.deepcopy(schema)
+    if schema.pop("x-kubernetes-int-or-string", False):
+        schema.pop("type", None)
+        schema["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    if schema.pop("nullable", False) and "type" in schema:
+        schema["type"] = [schema["type"], "null"]
+    for key in ("properties", "patternProperties"):
+        if key in schema:
+            schema[key] = {name: strict(sub) for name, sub in schema[key].items()}
+    for key in ("items", "additionalProperties", "not"):
+        if isinstance(schema.get(key), dict):
+            schema[key] = strict(schema[key])
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            schema[key] = [strict(sub) for sub in schema[key]]
+    preserve = schema.get("x-kubernetes-preserve-unknown-fields", False)
+    if "properties" in schema and "additionalProperties" not in schema and not preserve:
+        schema["additionalProperties"] = False
+    return schema
 
 
 def by_kind(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
