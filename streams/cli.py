@@ -24,11 +24,61 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rebound", description=__doc__)
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+KAFKA = ("REBOUND_BROKER_URL", "REBOUND_SECURITY_PROTOCOL", "REBOUND_SASL_*", "REBOUND_SSL_*")
+REDIS = ("REBOUND_REDIS_URL",)
+TOPICS = ("REBOUND_TOPIC_PREFIX", "REBOUND_TOPIC_*", "REBOUND_APP_ID")
 
-    worker = commands.add_parser("worker", help="run the stream worker (Faust)")
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an argument's default, unless it says nothing (a flag's, or none)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rebound")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        return "unknown (not installed)"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rebound",
+        description="Rebound: cross-sell triggers on a Kafka stream. Start with `rebound "
+        "validate`, then `rebound worker`; `rebound COMMAND --help` tells more.",
+        epilog="Settings come from REBOUND_* environment variables: `rebound settings` lists "
+        "them with their values and defaults.",
+    )
+    parser.add_argument("--version", action="version", version=f"rebound {_version()}")
+    subparsers = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, env: tuple[str, ...]) -> argparse.ArgumentParser:
+        """A sub-command whose help shows its arguments' defaults and the variables it reads."""
+        return subparsers.add_parser(
+            name,
+            help=help,
+            description=help[0].upper() + help[1:] + ".",
+            formatter_class=_Help,
+            epilog=f"Environment: {', '.join(env)} (`rebound settings` shows their values)."
+            if env
+            else None,
+        )
+
+    commands = argparse.Namespace(add_parser=command)
+
+    worker = commands.add_parser(
+        "worker",
+        "run the stream worker (Faust)",
+        (*KAFKA, *REDIS, *TOPICS, "REBOUND_SCENARIOS_DIR", "REBOUND_DATA_DIR",
+         "REBOUND_PARTITIONS", "REBOUND_CREATE_TOPICS", "REBOUND_WEB_PORT",
+         "REBOUND_LOG_LEVEL", "REBOUND_LOG_FORMAT", "and every other REBOUND_*"),
+    )  # fmt: skip
     worker.add_argument(
         "--no-create-topics",
         dest="create_topics",
@@ -38,27 +88,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(run=_worker)
 
-    topics = commands.add_parser("topics", help="create the topics Rebound needs (idempotent)")
+    topics = commands.add_parser(
+        "topics",
+        "create the topics Rebound needs (idempotent)",
+        (*KAFKA, *TOPICS, "REBOUND_PARTITIONS", "REBOUND_REPLICATION_FACTOR"),
+    )
     topics.set_defaults(run=_topics)
 
-    catalog = commands.add_parser("catalog", help="load a product catalog file into Redis")
-    catalog.add_argument("file", type=Path, nargs="?", default=Path("scenarios/catalog.yaml"))
+    catalog = commands.add_parser("catalog", "load a product catalog file into Redis", REDIS)
+    catalog.add_argument(
+        "file", type=Path, nargs="?", default=Path("scenarios/catalog.yaml"), help="YAML"
+    )
     catalog.set_defaults(run=_catalog)
 
     profiles = commands.add_parser(
         "profiles",
-        help="load customer profiles (CSV or JSON Lines) into Redis; bad lines are reported",
+        "load customer profiles (CSV or JSON Lines) into Redis; bad lines are reported",
+        REDIS,
     )
     profiles.add_argument("file", type=Path, help=".csv, or JSON Lines (.jsonl, .ndjson)")
     profiles.add_argument("--quiet", action="store_true", help="no progress bar")
     profiles.set_defaults(run=_profiles)
 
-    validate = commands.add_parser("validate", help="check the scenario files, then exit")
-    validate.add_argument("folder", type=Path, nargs="?", help="default: REBOUND_SCENARIOS_DIR")
+    validate = commands.add_parser(
+        "validate",
+        "check the scenario files, the policies and the catalog, then exit",
+        ("REBOUND_SCENARIOS_DIR",),
+    )
+    validate.add_argument(
+        "folder", type=Path, nargs="?", help="the scenarios' folder (REBOUND_SCENARIOS_DIR)"
+    )
     validate.set_defaults(run=_validate)
 
     tail = commands.add_parser(
-        "tail", help="print a topic's records decoded, one per line, following new ones"
+        "tail",
+        "print a topic's records decoded, one per line, following new ones",
+        (*KAFKA, *TOPICS, "REBOUND_SCHEMA_REGISTRY_URL"),
     )
     tail.add_argument("topic", help="an event, command or dead-letter topic (full name)")
     tail.add_argument("--from-beginning", action="store_true", help="from the first record")
@@ -69,7 +134,9 @@ def _parser() -> argparse.ArgumentParser:
     tail.set_defaults(run=_tail)
 
     scenarios = commands.add_parser(
-        "scenarios", help="the scenario versions kept for customers in flight (the log)"
+        "scenarios",
+        "the scenario versions kept for customers in flight (the log)",
+        (*KAFKA, "REBOUND_APP_ID", "REBOUND_SCENARIOS_DIR"),
     )
     actions = scenarios.add_subparsers(required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="every version on the log, and which are active")
@@ -82,7 +149,9 @@ def _parser() -> argparse.ArgumentParser:
     retire.add_argument("scenario_id")
     retire.set_defaults(run=_scenarios_retire)
 
-    settings = commands.add_parser("settings", help="print every setting and its value")
+    settings = commands.add_parser(
+        "settings", "print every setting and its value (secrets masked)", ()
+    )
     settings.add_argument("--markdown", action="store_true", help="as the README's table")
     settings.set_defaults(run=_settings)
 
