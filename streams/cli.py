@@ -133,6 +133,45 @@ def _parser() -> argparse.ArgumentParser:
     )
     tail.set_defaults(run=_tail)
 
+    replay = commands.add_parser(
+        "replay",
+        "run a scenario folder over recorded events on simulated time, without Kafka or "
+        "Redis, and print what it would send",
+        ("REBOUND_SCENARIOS_DIR",),
+    )
+    replay.add_argument(
+        "events",
+        type=Path,
+        help="JSON Lines (a kind and an event's fields "
+        "per line) or an Avro container file (.avro) of one event topic's records",
+    )
+    replay.add_argument(
+        "--scenarios", type=Path, help="the scenarios' folder (REBOUND_SCENARIOS_DIR)"
+    )
+    replay.add_argument(
+        "--profiles",
+        type=Path,
+        help="customer profiles, CSV or JSON Lines "
+        "as `rebound profiles` reads (none: every customer has the defaults)",
+    )
+    replay.add_argument(
+        "--catalog",
+        type=Path,
+        help="the catalog, for its compatibility rules "
+        "(default: the scenarios' folder's catalog.yaml, if any)",
+    )
+    replay.add_argument(
+        "--days-after",
+        type=float,
+        default=30.0,
+        help="days of simulated time run after the last event, for the timers",
+    )
+    replay.add_argument(
+        "--json", type=Path, help="also write the prediction there, for `rebound report`"
+    )
+    replay.add_argument("--quiet", action="store_true", help="no progress bar")
+    replay.set_defaults(run=_replay)
+
     scenarios = commands.add_parser(
         "scenarios",
         "the scenario versions kept for customers in flight (the log)",
@@ -288,6 +327,48 @@ def _tail(args: argparse.Namespace) -> None:
     check_kafka(settings)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends a follow
         tail(settings, args.topic, args.from_beginning, args.count, args.follow)
+
+
+def _replay(args: argparse.Namespace) -> None:
+    import json
+
+    from streams.edge.redis.catalog import file_fits
+    from streams.edge.redis.profile_files import read_profiles
+    from streams.engine.context import Profile
+    from streams.exceptions import ConfigurationError
+    from streams.replay import read_events, replay, summary
+    from streams.scenarios import load_engine
+
+    folder = args.scenarios or Path(Settings.from_env().scenarios_dir)
+    engine = load_engine(folder)
+    catalog = args.catalog or folder / "catalog.yaml"
+    if args.catalog is not None or catalog.exists():
+        if not catalog.is_file():
+            raise ConfigurationError(f"{catalog}: no such file")
+        engine.fits = file_fits(catalog)
+    profiles: dict[str, Profile] = {}
+    if args.profiles is not None:
+        if not args.profiles.is_file():
+            raise ConfigurationError(f"{args.profiles}: no such file")
+        profiles, bad = read_profiles(args.profiles)
+        for number, problem in bad:
+            print(f"{args.profiles}:{number}: {problem} (skipped)", file=sys.stderr)
+    if not args.events.is_file():
+        raise ConfigurationError(f"{args.events}: no such file")
+    prediction = replay(
+        engine,
+        read_events(args.events),
+        profiles,
+        days_after=args.days_after,
+        progress=not args.quiet,
+        report=lambda number, problem: print(
+            f"{args.events}:{number}: {problem} (skipped)", file=sys.stderr
+        ),
+    )
+    print("\n".join(summary(prediction)))
+    if args.json is not None:
+        args.json.write_text(json.dumps(prediction.to_json(), indent=1) + "\n")
+        print(f"prediction written to {args.json} (`rebound report {args.json}`)")
 
 
 def _scenarios_list(args: argparse.Namespace) -> None:

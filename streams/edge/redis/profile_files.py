@@ -26,6 +26,7 @@ from redis import Redis
 from tqdm import tqdm
 
 from streams.edge.redis.profiles import ATTRIBUTE_PREFIX, KEY_PREFIX, parse_profile
+from streams.engine.context import Profile
 
 CHUNK = 1000
 MAX_REPORTED = 50
@@ -44,7 +45,7 @@ def load_profiles_file(
 ) -> LoadReport:
     """Load ``path`` (``.csv``, or JSON Lines: ``.jsonl``/``.ndjson``) into Redis."""
     result = LoadReport()
-    rows = _csv_rows if path.suffix.lower() == ".csv" else _json_rows
+    rows = _rows_of(path)
     with path.open(newline="", encoding="utf-8") as handle:
         bar = tqdm(
             total=path.stat().st_size,
@@ -76,6 +77,30 @@ def load_profiles_file(
     if len(result.bad) > MAX_REPORTED:
         report(f"... and {len(result.bad) - MAX_REPORTED} more bad lines")
     return result
+
+
+def read_profiles(path: Path) -> tuple[dict[str, Profile], list[tuple[int, str]]]:
+    """The profiles of a file, as the worker would read them once loaded (for replays), and
+    the bad lines (line number, problem), skipped."""
+    profiles: dict[str, Profile] = {}
+    bad: list[tuple[int, str]] = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        for number, parsed, _ in _rows_of(path)(handle):
+            if parsed == "":
+                continue
+            if isinstance(parsed, str):
+                bad.append((number, parsed))
+                continue
+            profile, problems = parse_profile(parsed[1])
+            if problems:
+                bad.append((number, "; ".join(str(p) for p in problems)))
+                continue
+            profiles[parsed[0]] = profile
+    return profiles, bad
+
+
+def _rows_of(path: Path) -> Callable[[TextIO], Iterator[Row]]:
+    return _csv_rows if path.suffix.lower() == ".csv" else _json_rows
 
 
 def _bad(result: LoadReport, number: int, problem: str, report: Callable[[str], None]) -> None:
