@@ -172,6 +172,26 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--quiet", action="store_true", help="no progress bar")
     replay.set_defaults(run=_replay)
 
+    report = commands.add_parser(
+        "report",
+        "an HTML page of charts from a replay's prediction or a running worker's metrics",
+        (),
+    )
+    source = report.add_mutually_exclusive_group(required=True)
+    source.add_argument("prediction", type=Path, nargs="?", help="a `rebound replay --json` file")
+    source.add_argument(
+        "--metrics", help="a worker's metrics URL, e.g. http://127.0.0.1:6066/metrics"
+    )
+    report.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=Path("rebound-report.html"),
+        help="where the page is written",
+    )
+    report.add_argument("--title", default="Rebound report", help="the page's title")
+    report.set_defaults(run=_report)
+
     scenarios = commands.add_parser(
         "scenarios",
         "the scenario versions kept for customers in flight (the log)",
@@ -369,6 +389,25 @@ def _replay(args: argparse.Namespace) -> None:
     if args.json is not None:
         args.json.write_text(json.dumps(prediction.to_json(), indent=1) + "\n")
         print(f"prediction written to {args.json} (`rebound report {args.json}`)")
+
+
+def _report(args: argparse.Namespace) -> None:
+    import json
+
+    from streams.exceptions import ConfigurationError
+    from streams.report import from_metrics, render
+
+    if args.metrics:
+        data = from_metrics(args.metrics)
+    else:
+        try:
+            data = json.loads(args.prediction.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(
+                f"{args.prediction}: not a replay's prediction ({exc})"
+            ) from exc
+    args.output.write_text(render(data, args.title), encoding="utf-8")
+    print(f"report written to {args.output}")
 
 
 def _scenarios_list(args: argparse.Namespace) -> None:
