@@ -190,7 +190,9 @@ def demo_events(
 PROFILE_ZONES = (("Europe/Paris", "FR"), ("Europe/Brussels", "BE"), ("America/New_York", "US"))
 
 
-def demo_profiles(customers: int = 100, seed: int = 7) -> Iterator[dict[str, Any]]:
+def demo_profiles(
+    customers: int = 100, seed: int = 7, prefix: str = "c"
+) -> Iterator[dict[str, Any]]:
     """A profile for each of the ``demo_events`` customers, as ``rebound profiles`` reads
     JSON Lines: most agree to e-mails, a third to SMS, half have the app; a few have
     unsubscribed."""
@@ -198,7 +200,7 @@ def demo_profiles(customers: int = 100, seed: int = 7) -> Iterator[dict[str, Any
     for number in range(customers):
         zone, country = rng.choice(PROFILE_ZONES)
         yield {
-            "customer_id": f"c{number:06d}",
+            "customer_id": f"{prefix}{number:06d}",
             "consent": {
                 "email": rng.random() < 0.9,
                 "sms": rng.random() < 0.35,
@@ -254,8 +256,101 @@ class DemoProducer:
         """Produce bytes as they are, e.g. a malformed record."""
         self._producer.send(self._settings.event_topics[kind], key=key, value=value)
 
-    def flush(self) -> None:
-        self._producer.flush()
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait for the broker to have every event sent (``KafkaTimeoutError`` past
+        ``timeout`` seconds)."""
+        self._producer.flush(timeout=timeout)
 
     def close(self) -> None:
         self._producer.close()
+
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+
+
+class DemoWorld:
+    """Demo customers that live on the demo's clock (``Settings.clock``, faster than real
+    time under ``make run``): they order, their parcels arrive a day later (a bike leaves the
+    store with its buyer), and they react to the commands they get: about half open the
+    message two hours later, some of those click, and some who click buy the first product
+    recommended, so that reminders, relaunches, exits on purchase and conversions all show."""
+
+    def __init__(self, customers: int = 50, seed: int = 7, prefix: str = "c") -> None:
+        self._rng = random.Random(seed)  # noqa: S311 (demo data, not secrets)
+        self._customers = customers
+        self._prefix = prefix
+        self._serial = 0
+        self._later: list[tuple[int, int, DemoEvent]] = []
+        """(when, serial, event): events due on the demo clock, in order."""
+        self._boxes: dict[str, int] = {}
+        self.reactions = {"open": 0, "click": 0, "purchase": 0}
+
+    def _id(self) -> str:
+        self._serial += 1
+        return random_event_id(self._rng)
+
+    def _at(self, when_ms: int, event: DemoEvent) -> None:
+        self._serial += 1
+        self._later.append((when_ms, self._serial, event))
+        self._later.sort(key=lambda item: (item[0], item[1]))
+
+    def new_order(self, now_ms: int) -> DemoEvent:
+        """A customer's order now; its delivery is scheduled for a day later."""
+        rng = self._rng
+        customer = f"{self._prefix}{rng.randrange(self._customers):06d}"
+        sku, name, category, price = rng.choice(PRODUCTS)
+        order_id = f"o{self._serial:08d}-{rng.randrange(10**6):06d}"
+        line = {"sku": sku, "name": name, "category": category, "quantity": 1, "unit_price": price}
+        subscription = None
+        if category == "beauty-box":  # a monthly box: the third one starts a scenario
+            box = self._boxes[customer] = self._boxes.get(customer, 0) % 4 + 1
+            subscription = {"plan": "monthly", "period_index": box}
+        channel = ORDER_CHANNELS.get(category, "web")
+        event = order_event(
+            customer, order_id, now_ms, [line], channel, subscription, event_id=self._id()
+        )
+        if category != "bike":
+            delivered = now_ms + DAY_MS + rng.randrange(-4, 4) * HOUR_MS
+            self._at(delivered, delivery_event(customer, order_id, delivered, self._id()))
+        return event
+
+    def react(self, command: dict[str, Any], now_ms: int) -> None:
+        """What the customer does with a command they got: perhaps open, click, buy."""
+        rng = self._rng
+        customer, command_id, channel = (
+            command["customer_id"],
+            command["command_id"],
+            command["channel"],
+        )
+        if rng.random() >= 0.5:
+            return  # not opened: a reminder will come, where the scenario has one
+        opened = now_ms + 2 * HOUR_MS
+        self._at(opened, open_event(customer, command_id, channel, opened, self._id()))
+        self.reactions["open"] += 1
+        products = command.get("recommendations") or []
+        if not products or rng.random() >= 0.6:
+            return
+        clicked = opened + HOUR_MS
+        sku = products[0]["sku"]
+        self._at(clicked, click_event(customer, command_id, channel, clicked, self._id(), sku))
+        self.reactions["click"] += 1
+        if rng.random() >= 0.6:
+            return
+        bought = clicked + 3 * HOUR_MS
+        line = {
+            "sku": sku,
+            "name": products[0]["name"],
+            "category": "accessory",
+            "quantity": 1,
+            "unit_price": products[0]["price"],
+        }
+        order_id = f"p{self._serial:08d}"
+        self._at(bought, order_event(customer, order_id, bought, [line], event_id=self._id()))
+        self.reactions["purchase"] += 1
+
+    def due(self, now_ms: int) -> list[DemoEvent]:
+        """The scheduled events whose time has come."""
+        ready = [event for when, _, event in self._later if when <= now_ms]
+        self._later = [item for item in self._later if item[0] > now_ms]
+        return ready

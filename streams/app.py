@@ -96,6 +96,7 @@ def create_app(
         TimerWheel(),
         due_topic,
         metrics,
+        clock=settings.clock(),
         crash_at=_crash_at(),
     )
     app.topics.add(raw_topic(app, *kinds_by_topic, settings=settings))

@@ -89,6 +89,7 @@ def kafka_client(kind: type[Any], settings: Settings, name: str, **options: Any)
 def unreachable_broker_message(settings: Settings) -> str:
     return (
         f"cannot reach Kafka at {','.join(settings.bootstrap_servers)} (REBOUND_BROKER_URL). "
-        "Is the broker running and reachable from here? Start a local one with `make run`, "
-        "or set REBOUND_BROKER_URL to your brokers."
+        "Is the broker running and reachable from here? Set REBOUND_BROKER_URL to your "
+        "brokers (kafka://host:9092). `make run` starts a whole local stack, a worker "
+        "included, on ports of its own; its first lines give the broker's address."
     )

@@ -38,8 +38,9 @@ def check_redis(settings: Settings) -> None:
     except redis.RedisError as exc:
         raise ConfigurationError(
             f"cannot reach Redis at {where} (REBOUND_REDIS_URL): {type(exc).__name__}. "
-            "Is the server running and reachable from here? Start a local one with `make run`, "
-            "or set REBOUND_REDIS_URL to yours."
+            "Is the server running and reachable from here? Start one (`redis-server --port "
+            "6379`, Debian's redis-server package) or set REBOUND_REDIS_URL to yours "
+            "(redis://host:6379/0). `make run` starts a whole local stack, a worker included."
         ) from None
 
 

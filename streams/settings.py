@@ -9,12 +9,19 @@ from __future__ import annotations
 import difflib
 import logging
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from streams.exceptions import ConfigurationError
+
+
+def scaled_time(origin: float, scale: float) -> float:
+    """A clock that runs ``scale`` times faster than the real one from ``origin`` on."""
+    return origin + (time.time() - origin) * scale
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +140,22 @@ class Settings:
         "How long the worker keeps a customer profile read from Redis before reading it "
         "again: a consent withdrawn in Redis holds at most this much later.",
     )
+    time_scale: float = _setting(
+        1.0,
+        "Simulated seconds per real second of the worker's clock, for demos only (`make run` "
+        "uses 17280: a day in 5 s); production runs at 1.",
+    )
+    time_origin: float = _setting(
+        0.0,
+        "With a time scale: the moment (epoch seconds) from which the clock runs faster; "
+        "whatever produces events must share it (`make run` sets both).",
+    )
+
+    def clock(self) -> Callable[[], float]:
+        """The worker's clock: the real one, or the demo's faster one (``time_scale``)."""
+        if self.time_scale == 1.0:
+            return time.time
+        return partial(scaled_time, self.time_origin, self.time_scale)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -181,6 +204,8 @@ class Settings:
             )
         if not 16 <= self.producer_batch_kib <= 1023:
             raise ConfigurationError(f"{ENV_PREFIX}PRODUCER_BATCH_KIB must be from 16 to 1023")
+        if self.time_scale <= 0:
+            raise ConfigurationError(f"{ENV_PREFIX}TIME_SCALE must be positive")
         if self.max_future_s < 0:
             raise ConfigurationError(f"{ENV_PREFIX}MAX_FUTURE_S must be zero or more")
         if self.profile_cache_s < 0:

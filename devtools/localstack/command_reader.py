@@ -56,16 +56,6 @@ class CommandReader:
         self._consumer.close()
 
 
-def describe(command: dict[str, Any]) -> str:
-    """One line per command, as ``rebound local`` prints it."""
-    products = ", ".join(r["name"] for r in command["recommendations"])
-    return (
-        f"  {command['channel']:>5} -> {command['customer_id']}: "
-        f"{command['scenario_id']}/{command['step_id']} "
-        f"({command['personalisation'].get('product_name', '')}): {products}"
-    )
-
-
 def read_topic(settings: Settings, topic: str, expected: int, timeout_s: float = 30) -> list[Any]:
     """Every record of ``topic`` from its start (at least ``expected`` of them, or all there
     are once ``timeout_s`` is over), with their timestamps and headers."""

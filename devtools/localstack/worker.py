@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -76,6 +77,19 @@ class WorkerProcess:
             return dict(json.loads(self._get("/health")))
         except (OSError, ValueError):
             return {}
+
+    def probe(self, path: str) -> dict[str, Any] | None:
+        """A probe's JSON report, whatever its status (a 503 says what is wrong); None when
+        the worker does not answer."""
+        try:
+            return dict(json.loads(self._get(path)))
+        except urllib.error.HTTPError as exc:
+            try:
+                return dict(json.loads(exc.read().decode()))
+            except ValueError:
+                return None
+        except (OSError, ValueError):
+            return None
 
     def metrics(self) -> Samples:
         """Every sample of ``/metrics``: (name, sorted labels) -> value."""
