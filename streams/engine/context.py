@@ -1,5 +1,5 @@
 """What a decision knows besides the state, the input and the time: the customer's profile,
-the policies that hold across every scenario, and the calendars (DESIGN.md "Scenarios").
+the policies that hold across every scenario, and the calendars (docs/architecture.md).
 
 Profiles belong to the CRM and are read from Redis once per batch
 (``streams.edge.redis.profiles``); policies come from ``policies.yaml`` beside the scenarios

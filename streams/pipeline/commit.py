@@ -1,5 +1,5 @@
 """The commit protocol: how a batch's commands, its customers' records and its offsets reach
-Kafka in an order that survives a crash at any instant (DESIGN.md, principle 4).
+Kafka in an order that survives a crash at any instant (docs/architecture.md, rule 4).
 
 The mechanism is an outbox in the customer's record. A customer's stored record holds, with
 its state and its timers, every command that state has decided and the broker has not yet

@@ -1,4 +1,4 @@
-"""Durable timers, the worker's side (DESIGN.md, principle 3).
+"""Durable timers, the worker's side (docs/architecture.md, rule 3).
 
 The truth is the first line of each customer's record in the ``customers`` table
 (changelog-backed; see ``streams.pipeline.stored``). ``TimerWheel`` keeps a schedule per actively

@@ -1,4 +1,4 @@
-"""Nothing lost (DESIGN.md, principle 4), tried against the real broker and Redis: a crash at
+"""Nothing lost (docs/architecture.md, rule 4), tried against the real broker and Redis: a crash at
 each step of the commit protocol, and SIGKILLs at random moments, lose no command; after
 deduplication by ``command_id`` none is duplicated. The expected commands come from the
 pure engine (an oracle), deciding on the same events."""
