@@ -1,5 +1,5 @@
-"""The tree shows the architecture (docs/architecture.md, "Where each kind of work lives"): arrows go downwards only. The pure
-engine imports nothing of the shell; the per-batch pipeline imports no I/O library and
+"""The tree shows the architecture (docs/architecture.md, "Where each kind of work lives"):
+arrows go downwards only. The pure engine imports nothing of the shell; the per-batch pipeline imports no I/O library and
 nothing of the edges; only the edges and the composition root touch Faust, aiokafka or
 Redis; development tools stay outside the installed package."""
 
