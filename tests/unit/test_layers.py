@@ -1,7 +1,8 @@
 """The tree shows the architecture (docs/architecture.md, "Where each kind of work lives"):
-arrows go downwards only. The pure engine imports nothing of the shell; the per-batch pipeline imports no I/O library and
-nothing of the edges; only the edges and the composition root touch Faust, aiokafka or
-Redis; development tools stay outside the installed package."""
+arrows go downwards only. The pure engine imports nothing of the shell; the per-batch
+pipeline imports no I/O library and nothing of the edges; only the edges and the
+composition root touch Faust, aiokafka or Redis; development tools stay outside the
+installed package."""
 
 from __future__ import annotations
 
