@@ -222,8 +222,8 @@ class LiveView:
             )
         if health.get("redis") == "unreachable":
             return (
-                f"!! {self.when(now)}  Redis is unreachable: the worker waits and retries; "
-                "nothing is lost, the commands come once it is back"
+                f"!! {self.when(now)}  Redis is unreachable: the worker waits and retries, "
+                "loses nothing; steps held past their scenario's expiry count as suppressed"
             )
         totals: dict[str, float] = {}
         try:
