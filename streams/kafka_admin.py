@@ -1,9 +1,12 @@
 """The kafka-python admin client, configured from the settings, with a clear error when the
-broker does not answer."""
+broker does not answer or refuses the credentials: the error names the setting to fix."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import ssl
+from collections.abc import Iterator
 from typing import Any
 
 from kafka import KafkaAdminClient
@@ -53,17 +56,20 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
 
 
 def admin_client(settings: Settings, timeout_ms: int = 10_000) -> KafkaAdminClient:
-    """An admin client, or a ``ConfigurationError`` naming the address when none answers."""
+    """An admin client, or a ``ConfigurationError`` naming the address when none answers,
+    or the setting to fix when the broker refuses the connection's security."""
     try:
-        return KafkaAdminClient(
-            bootstrap_servers=settings.bootstrap_servers,
-            client_id=f"{settings.app_id}-admin",
-            request_timeout_ms=timeout_ms,
-            bootstrap_timeout_ms=timeout_ms,
-            **security_options(settings),
-        )
+        with _connection_failures() as failures:
+            return KafkaAdminClient(
+                bootstrap_servers=settings.bootstrap_servers,
+                client_id=f"{settings.app_id}-admin",
+                request_timeout_ms=timeout_ms,
+                bootstrap_timeout_ms=timeout_ms,
+                **security_options(settings),
+            )
     except (KafkaTimeoutError, KafkaConnectionError):
-        raise ConfigurationError(unreachable_broker_message(settings)) from None
+        refused = refusal_message(settings, failures)
+        raise ConfigurationError(refused or unreachable_broker_message(settings)) from None
     except KafkaError as exc:
         raise ConfigurationError(
             f"Kafka at {','.join(settings.bootstrap_servers)} refused the connection: {exc}. "
@@ -84,6 +90,78 @@ def kafka_client(kind: type[Any], settings: Settings, name: str, **options: Any)
         )
     except KafkaError:
         raise ConfigurationError(unreachable_broker_message(settings)) from None
+
+
+class _Failures(logging.Handler):
+    """kafka-python's reasons for failed connections: it retries until its timeout and then
+    says only that it could not bootstrap; the reasons are in its log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.reasons: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self.reasons) < 100:
+            self.reasons.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _connection_failures() -> Iterator[list[str]]:
+    handler = _Failures()
+    logger = logging.getLogger("kafka")
+    logger.addHandler(handler)
+    try:
+        yield handler.reasons
+    finally:
+        logger.removeHandler(handler)
+
+
+_CLIENT_CERTIFICATE_REFUSED = (
+    "ALERT_CERTIFICATE_UNKNOWN",
+    "ALERT_UNKNOWN_CA",
+    "ALERT_BAD_CERTIFICATE",
+    "ALERT_CERTIFICATE_REQUIRED",
+    "CERTIFICATE_REQUIRED",
+)
+
+
+def refusal_message(settings: Settings, reasons: list[str]) -> str | None:
+    """What the broker refused, and which setting to fix; None when nothing was refused (the
+    broker did not answer)."""
+    where = ",".join(settings.bootstrap_servers)
+    text = "\n".join(reasons)
+    if "SaslAuthenticationFailedError" in text:
+        return (
+            f"Kafka at {where} refused the SASL credentials: check REBOUND_SASL_USERNAME="
+            f"{settings.sasl_username} and REBOUND_SASL_PASSWORD (mechanism "
+            f"REBOUND_SASL_MECHANISM={settings.sasl_mechanism}; with Strimzi, the KafkaUser's "
+            "Secret, key password)"
+        )
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        detail = text.split("certificate verify failed:", 1)[-1].split("(_ssl", 1)[0].strip()
+        trusted = (
+            f"REBOUND_SSL_CAFILE={settings.ssl_cafile}"
+            if settings.ssl_cafile
+            else "the system's CAs (REBOUND_SSL_CAFILE is not set)"
+        )
+        return (
+            f"the TLS certificate of Kafka at {where} is not trusted by {trusted} ({detail}): "
+            "set REBOUND_SSL_CAFILE to the cluster's CA (with Strimzi, the Secret "
+            "<cluster>-cluster-ca-cert, key ca.crt)"
+        )
+    if any(alert in text for alert in _CLIENT_CERTIFICATE_REFUSED):
+        if not settings.ssl_certfile:
+            return (
+                f"Kafka at {where} asks for a client certificate (mutual TLS): set "
+                "REBOUND_SSL_CERTFILE and REBOUND_SSL_KEYFILE (with Strimzi, the KafkaUser's "
+                "Secret, keys user.crt and user.key)"
+            )
+        return (
+            f"Kafka at {where} refused the client certificate REBOUND_SSL_CERTFILE="
+            f"{settings.ssl_certfile}: it is not signed by a CA the broker trusts (with "
+            "Strimzi, use the KafkaUser's Secret, keys user.crt and user.key)"
+        )
+    return None
 
 
 def unreachable_broker_message(settings: Settings) -> str:

@@ -27,19 +27,30 @@ def check_redis(settings: Settings) -> None:
         )
         client.ping()
         client.close()
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:  # redis-py: TypeError for an option it does not know
         raise ConfigurationError(
-            f"REBOUND_REDIS_URL is not a valid Redis URL ({exc}); e.g. redis://127.0.0.1:6379/0"
+            f"REBOUND_REDIS_URL is not a valid Redis URL ({exc}); e.g. redis://127.0.0.1:6379/0, "
+            "or rediss://user:password@host:6379/0?ssl_ca_certs=/path/ca.pem for TLS"
         ) from None
     except redis.AuthenticationError:
         raise ConfigurationError(
             f"Redis at {where} refused the credentials in REBOUND_REDIS_URL"
         ) from None
     except redis.RedisError as exc:
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            raise ConfigurationError(
+                f"the TLS certificate of Redis at {where} is not trusted: add the server's CA "
+                "to REBOUND_REDIS_URL as ?ssl_ca_certs=/path/ca.pem"
+            ) from None
+        tls_hint = (
+            ""
+            if settings.redis_url.startswith("rediss:")
+            else ("If the server speaks TLS, the URL starts with rediss://. ")
+        )
         raise ConfigurationError(
             f"cannot reach Redis at {where} (REBOUND_REDIS_URL): {type(exc).__name__}. "
-            "Is the server running and reachable from here? Start one (`redis-server --port "
-            "6379`, Debian's redis-server package) or set REBOUND_REDIS_URL to yours "
+            f"{tls_hint}Is the server running and reachable from here? Start one "
+            "(`redis-server --port 6379`, Debian's redis-server package) or set REBOUND_REDIS_URL to yours "
             "(redis://host:6379/0). `make run` starts a whole local stack, a worker included."
         ) from None
 

@@ -23,6 +23,7 @@ def scaled_time(origin: float, scale: float) -> float:
     """A clock that runs ``scale`` times faster than the real one from ``origin`` on."""
     return origin + (time.time() - origin) * scale
 
+
 log = logging.getLogger(__name__)
 
 ENV_PREFIX = "REBOUND_"

@@ -11,6 +11,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from devtools.localstack.exceptions import LocalStackError
 from streams.codecs import SEND_COMMAND, AvroCodec
+from streams.kafka_admin import security_options
 from streams.settings import Settings
 
 
@@ -24,6 +25,7 @@ class CommandReader:
             bootstrap_servers=settings.bootstrap_servers,
             auto_offset_reset="earliest",
             group_id=None,
+            **security_options(settings),
         )
         self.commands: list[dict[str, Any]] = []
         self.received_at: list[float] = []

@@ -11,11 +11,13 @@ import base64
 import shutil
 import subprocess
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
+from devtools.localstack.certificates import Certificates
 from devtools.localstack.exceptions import LocalStackError
 from devtools.localstack.process import ChildProcess, cache_dir, free_port, port_answers
 
@@ -42,6 +44,9 @@ share.coordinator.state.topic.replication.factor=1
 group.initial.rebalance.delay.ms=0
 log.retention.hours=24
 """
+
+
+_REPLACED = ("listeners=", "advertised.listeners=", "listener.security.protocol.map=")
 
 
 def kafka_libs(version: str = KAFKA_VERSION) -> Path:
@@ -82,15 +87,62 @@ def kafka_libs(version: str = KAFKA_VERSION) -> Path:
     return libs
 
 
-class LocalKafka:
-    """A single-node KRaft cluster in ``workdir`` on 127.0.0.1."""
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """Secured listeners beside the plaintext one: SASL_SSL with SCRAM-SHA-512 (``users``,
+    created when the storage is formatted) and SSL requiring a client certificate signed by
+    ``certificates.ca`` (mutual TLS)."""
 
-    def __init__(self, workdir: Path, port: int | None = None, heap_mib: int = 768) -> None:
+    certificates: Certificates
+    users: dict[str, str]
+    """SCRAM-SHA-512 user name -> password."""
+
+
+_SECURED_PROPERTIES = """listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port},\
+SASL_SSL://127.0.0.1:{sasl_port},SSL://127.0.0.1:{ssl_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port},SASL_SSL://127.0.0.1:{sasl_port},\
+SSL://127.0.0.1:{ssl_port}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=\
+org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location={keystore}
+ssl.truststore.type=PEM
+ssl.truststore.location={truststore}
+listener.name.ssl.ssl.client.auth=required
+"""
+
+
+class LocalKafka:
+    """A single-node KRaft cluster in ``workdir`` on 127.0.0.1 (with secured listeners too,
+    given ``security``)."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        heap_mib: int = 768,
+        security: KafkaSecurity | None = None,
+    ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         self.controller_port = free_port()
         self.heap_mib = heap_mib
+        self.security = security
+        self.sasl_port = free_port() if security else 0
+        self.ssl_port = free_port() if security else 0
         self._process = ChildProcess("kafka broker", workdir / "broker.log")
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str:
+        """The SASL_SSL (SCRAM-SHA-512) listener's address."""
+        return f"127.0.0.1:{self.sasl_port}"
+
+    @property
+    def ssl_bootstrap(self) -> str:
+        """The mutual TLS listener's address."""
+        return f"127.0.0.1:{self.ssl_port}"
 
     @property
     def bootstrap(self) -> str:
@@ -126,11 +178,21 @@ class LocalKafka:
             shutil.rmtree(data_dir)
         data_dir.mkdir(parents=True)
         config = self.workdir / "server.properties"
-        config.write_text(
-            _SERVER_PROPERTIES.format(
-                port=self.port, controller_port=self.controller_port, data_dir=data_dir
-            )
+        text = _SERVER_PROPERTIES.format(
+            port=self.port, controller_port=self.controller_port, data_dir=data_dir
         )
+        if self.security is not None:
+            kept = [line for line in text.splitlines() if not line.startswith(_REPLACED)]
+            secured = _SECURED_PROPERTIES.format(
+                port=self.port,
+                controller_port=self.controller_port,
+                sasl_port=self.sasl_port,
+                ssl_port=self.ssl_port,
+                keystore=self.security.certificates.server_pem,
+                truststore=self.security.certificates.ca,
+            )
+            text = "\n".join(kept) + "\n" + secured
+        config.write_text(text)
         return config
 
     def _format(self, java: str, classpath: str, config: Path) -> None:
@@ -146,6 +208,7 @@ class LocalKafka:
                 _cluster_id(),
                 "-c",
                 str(config),
+                *self._scram_users(),
             ],
             capture_output=True,
             text=True,
@@ -155,6 +218,14 @@ class LocalKafka:
             raise LocalStackError(
                 f"formatting the Kafka storage failed:\n{result.stdout}{result.stderr}"
             )
+
+    def _scram_users(self) -> list[str]:
+        users = self.security.users if self.security is not None else {}
+        return [
+            argument
+            for name, password in users.items()
+            for argument in ("--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]")
+        ]
 
     def _answers(self) -> bool:
         if not port_answers(self.port):
