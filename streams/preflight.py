@@ -45,13 +45,14 @@ def check_redis(settings: Settings) -> None:
         tls_hint = (
             ""
             if settings.redis_url.startswith("rediss:")
-            else ("If the server speaks TLS, the URL starts with rediss://. ")
+            else "If the server speaks TLS, the URL starts with rediss://. "
         )
         raise ConfigurationError(
             f"cannot reach Redis at {where} (REBOUND_REDIS_URL): {type(exc).__name__}. "
             f"{tls_hint}Is the server running and reachable from here? Start one "
-            "(`redis-server --port 6379`, Debian's redis-server package) or set REBOUND_REDIS_URL to yours "
-            "(redis://host:6379/0). `make run` starts a whole local stack, a worker included."
+            "(`redis-server --port 6379`, Debian's redis-server package) or set "
+            "REBOUND_REDIS_URL to yours (redis://host:6379/0). `make run` starts a whole local "
+            "stack, a worker included."
         ) from None
 
 
