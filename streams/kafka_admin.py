@@ -130,9 +130,13 @@ def refusal_message(settings: Settings, reasons: list[str]) -> str | None:
     broker did not answer)."""
     where = ",".join(settings.bootstrap_servers)
     text = "\n".join(reasons)
-    if "SaslAuthenticationFailedError" in text:
+    sasl = settings.security_protocol.startswith("SASL")
+    # A failed SASL authentication is often seen as the broker closing the connection (the
+    # error response and the close arrive together): both say the credentials are refused.
+    if "SaslAuthenticationFailedError" in text or (sasl and "socket disconnected" in text):
         return (
-            f"Kafka at {where} refused the SASL credentials: check REBOUND_SASL_USERNAME="
+            f"Kafka at {where} refused the SASL credentials (or closed the connection while "
+            f"authenticating): check REBOUND_SASL_USERNAME="
             f"{settings.sasl_username} and REBOUND_SASL_PASSWORD (mechanism "
             f"REBOUND_SASL_MECHANISM={settings.sasl_mechanism}; with Strimzi, the KafkaUser's "
             "Secret, key password)"

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from streams.exceptions import ConfigurationError
-from streams.kafka_admin import ssl_context
+from streams.kafka_admin import refusal_message, ssl_context
 from streams.settings import Settings
 
 
@@ -80,3 +80,44 @@ def test_a_key_that_is_not_the_certificate_s_is_refused_by_name(tmp_path: Path) 
 def test_a_missing_file_is_refused_before_connecting(variable: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=rf"{variable}=.*: no such file"):
         Settings.from_env({variable: str(tmp_path / "absent.pem")})
+
+
+@pytest.mark.parametrize(
+    ("reason", "changes", "named"),
+    [
+        (
+            "[Error 58] SaslAuthenticationFailedError: Authentication failed",
+            {"security_protocol": "SASL_SSL"},
+            "REBOUND_SASL_PASSWORD",
+        ),
+        (
+            "Handshake failed: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+            "unable to get local issuer certificate (_ssl.c:1006)",
+            {"security_protocol": "SSL", "ssl_cafile": "/etc/ca.pem"},
+            "REBOUND_SSL_CAFILE=/etc/ca.pem (unable to get local issuer certificate)",
+        ),
+        (
+            "[SSL: SSLV3_ALERT_CERTIFICATE_UNKNOWN] sslv3 alert certificate unknown",
+            {"security_protocol": "SSL", "ssl_certfile": "/etc/me.pem"},
+            "refused the client certificate REBOUND_SSL_CERTFILE=/etc/me.pem",
+        ),
+        (
+            "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required",
+            {"security_protocol": "SSL"},
+            "set REBOUND_SSL_CERTFILE and REBOUND_SSL_KEYFILE",
+        ),
+    ],
+)
+def test_a_refusal_names_the_setting_to_fix(
+    reason: str, changes: dict[str, str], named: str
+) -> None:
+    settings = Settings(sasl_password="hunter2", **changes)  # type: ignore[arg-type]  # noqa: S106
+    message = refusal_message(settings, ["Bootstrap connection failed: " + reason])
+    assert message is not None
+    assert named in message
+    assert "hunter2" not in message
+
+
+def test_no_refusal_when_the_broker_does_not_answer() -> None:
+    reasons = ["Connection failed: [Errno 111] Connection refused"]
+    assert refusal_message(Settings(), reasons) is None
