@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install system kafka-jars run test unit integration bench bench-quick profile lint image-steps deploy-check crd-schemas format clean
+.PHONY: help install system kafka-jars run test unit integration bench bench-quick faults faults-ci profile lint image-steps deploy-check crd-schemas format clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -56,13 +56,19 @@ bench: kafka-jars ## Benchmarks against the local broker: table + JSON line (abo
 bench-quick: kafka-jars ## The benchmarks at small sizes (a few minutes; CI runs it)
 	$(BIN)/python -m benchmarks --quick
 
+faults: kafka-jars ## The fault suite: every fault, a run each, against the oracle (about 15 min)
+	$(BIN)/python -m faults
+
+faults-ci: kafka-jars ## The fault suite's CI subset: worker SIGKILLs and a Redis outage (about 5 min)
+	$(BIN)/python -m faults --ci
+
 profile: kafka-jars ## Sample the worker with py-spy under load; writes var/profile.txt
 	@mkdir -p var
 	$(BIN)/python -m benchmarks.profile --output var/profile.txt
 
 lint: install ## ruff, mypy, and hadolint on the image definition
-	$(BIN)/ruff check streams tests benchmarks devtools docs setup.py
-	$(BIN)/ruff format --check streams tests benchmarks devtools docs setup.py
+	$(BIN)/ruff check streams tests benchmarks devtools faults docs setup.py
+	$(BIN)/ruff format --check streams tests benchmarks devtools faults docs setup.py
 	$(BIN)/mypy
 	$(BIN)/hadolint deploy/docker/Dockerfile
 

@@ -252,9 +252,16 @@ class DemoProducer:
         value, headers = self._codec.encode(EVENT_RECORDS[event.kind], event.record, topic)
         self._producer.send(topic, key=None, value=value, headers=headers)
 
-    def send_raw(self, kind: str, key: bytes, value: bytes) -> None:
-        """Produce bytes as they are, e.g. a malformed record."""
-        self._producer.send(self._settings.event_topics[kind], key=key, value=value)
+    def send_raw(
+        self,
+        kind: str,
+        key: bytes,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        """Produce bytes as they are (None: a tombstone), e.g. a malformed record."""
+        topic = self._settings.event_topics[kind]
+        self._producer.send(topic, key=key, value=value, headers=headers or None)
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait for the broker to have every event sent (``KafkaTimeoutError`` past

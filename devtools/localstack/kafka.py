@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import shutil
+import signal
 import subprocess
 import uuid
 from dataclasses import dataclass
@@ -124,9 +125,13 @@ class LocalKafka:
         port: int | None = None,
         heap_mib: int = 768,
         security: KafkaSecurity | None = None,
+        advertised_port: int | None = None,
     ) -> None:
+        """``advertised_port``: the port clients are told to use (a proxy in front of the
+        broker, as the fault suite puts one); by default the broker's own."""
         self.workdir = workdir
         self.port = port or free_port()
+        self.advertised_port = advertised_port or self.port
         self.controller_port = free_port()
         self.heap_mib = heap_mib
         self.security = security
@@ -148,13 +153,34 @@ class LocalKafka:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def advertised_bootstrap(self) -> str:
+        """Where clients should connect: the broker, or the proxy in front of it."""
+        return f"127.0.0.1:{self.advertised_port}"
+
     def start(self, timeout_s: float = 90.0) -> LocalKafka:
+        """Format a fresh storage and start the broker on it."""
+        java = self._java()
+        config = self._write_config()
+        self._format(java, f"{kafka_libs()}/*", config)
+        return self._spawn(java, config, timeout_s)
+
+    def restart(self, timeout_s: float = 90.0) -> LocalKafka:
+        """Start the broker again on its data and ports (after ``kill``, a crash)."""
+        return self._spawn(self._java(), self.workdir / "server.properties", timeout_s)
+
+    def kill(self) -> None:
+        """SIGKILL the broker: a crash, its data left as it was."""
+        self._process.signal(signal.SIGKILL)
+
+    def _java(self) -> str:
         java = shutil.which("java")
         if java is None:
             raise LocalStackError("Java 17 or later is needed to run the local Kafka broker")
+        return java
+
+    def _spawn(self, java: str, config: Path, timeout_s: float) -> LocalKafka:
         classpath = f"{kafka_libs()}/*"
-        config = self._write_config()
-        self._format(java, classpath, config)
         self._process.spawn(
             [
                 java,
@@ -180,6 +206,9 @@ class LocalKafka:
         config = self.workdir / "server.properties"
         text = _SERVER_PROPERTIES.format(
             port=self.port, controller_port=self.controller_port, data_dir=data_dir
+        ).replace(
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.advertised_port}",
         )
         if self.security is not None:
             kept = [line for line in text.splitlines() if not line.startswith(_REPLACED)]

@@ -77,6 +77,16 @@ class ChildProcess:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
+    def signal(self, sig: int) -> None:
+        """Send ``sig`` to the server's process group: SIGKILL to crash it, SIGSTOP and
+        SIGCONT to hang it and let it go on (the fault suite)."""
+        if self._process is not None and self._process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._process.pid, sig)
+        if sig == signal.SIGKILL and self._process is not None:
+            self._process.wait()
+            self._process = None
+
     def log_tail(self, lines: int = 15) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 from pathlib import Path
 
 import redis
@@ -23,7 +24,11 @@ class LocalRedis:
         port: int | None = None,
         certificates: Certificates | None = None,
         user: tuple[str, str] | None = None,
+        durable: bool = False,
     ) -> None:
+        """``durable``: an append-only file, so that a restart finds the data again (the
+        fault suite restarts Redis)."""
+        self.durable = durable
         self.workdir = workdir
         self.port = port or free_port()
         self.certificates = certificates
@@ -74,7 +79,7 @@ class LocalRedis:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.durable else "no",
                 "--protected-mode",
                 "yes",
             ]
@@ -91,3 +96,14 @@ class LocalRedis:
 
     def stop(self) -> None:
         self._process.stop()
+
+    def kill(self) -> None:
+        """SIGKILL: a crash (a durable server keeps what its append-only file has)."""
+        self._process.signal(signal.SIGKILL)
+
+    def pause(self) -> None:
+        """SIGSTOP: the server hangs, connections stay open and get no answer."""
+        self._process.signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._process.signal(signal.SIGCONT)
