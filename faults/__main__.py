@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown faults {unknown}; known: {', '.join(FAULTS)}")
     logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # its retries, during the faults
     root = args.dir or Path(tempfile.mkdtemp(prefix="rebound-faults-"))
     print(f"faults: services and runs in {root}", flush=True)
     reports = []
