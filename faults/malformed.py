@@ -1,7 +1,7 @@
 """Malformed records, of more kinds than a producer should ever write, each built to be
 refused by the worker's intake: each must reach the dead-letter topic, once, and stop
-nothing. ``rejected`` checks every one offline with the intake's own decoding and
-validation, so a kind that a change would let through is caught here first."""
+nothing. ``rejected`` checks every one offline with the intake itself (``Intake.parse``), so
+a kind that a change would let through is caught here first."""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ import random
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from fastavro import parse_schema, schemaless_writer
 
 from devtools.demo import BIKE_LINE
 from streams.codecs import EVENT_RECORDS, FINGERPRINT_HEADER, SCHEMA_HEADER, AvroCodec
-from streams.codecs.exceptions import DecodeError
-from streams.engine import InvalidEvent, event_from_record
+from streams.metrics import Metrics
+from streams.pipeline.dead_letters import DeadLetters
+from streams.pipeline.intake import Intake, Misrouted, Rejected
+from streams.pipeline.ports import Sender
 
 
 @dataclass(frozen=True)
@@ -207,12 +209,30 @@ class Builder:
         return self._made("consent-random-bytes", "consent", key, value, [])
 
 
+@dataclass(frozen=True)
+class _Record:
+    """What the intake reads of a Kafka record."""
+
+    topic: str
+    key: bytes
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
 def rejected(codec: AvroCodec, record: Malformed, now_s: float, max_future_s: float) -> bool:
-    """Whether the worker's intake refuses ``record`` (decode or validate), as it would."""
+    """Whether the worker's intake (``Intake.parse``, the worker's own code) refuses
+    ``record``: it would go to the dead-letter topic. A valid record is decided, or keyed
+    again when its key is not its customer's: not refused."""
+    intake = Intake(
+        {record.topic_kind: record.topic_kind},
+        codec,
+        DeadLetters(cast(Sender, None), "", cast(Metrics, None)),  # parse publishes nothing
+        max_future_s,
+    )
     try:
-        decoded = codec.decode(EVENT_RECORDS[record.topic_kind], record.value, record.headers)
-        event = event_from_record(record.topic_kind, decoded)
-    except (DecodeError, InvalidEvent, KeyError, TypeError):
+        intake.parse(_Record(record.topic_kind, record.key, record.value, record.headers), now_s)
+    except Rejected:
         return True
-    # Otherwise valid: it would be decided (or repartitioned), not dead-lettered.
-    return event.occurred_at > now_s + max_future_s
+    except Misrouted:
+        return False
+    return False

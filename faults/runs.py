@@ -7,6 +7,7 @@ Debian's redis-server) behind latency proxies, because the suite kills, hangs an
 from __future__ import annotations
 
 import shutil
+import signal
 import threading
 import time
 import uuid
@@ -16,9 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import redis
-from kafka import KafkaConsumer
 
 from devtools.demo import DemoProducer
+from devtools.localstack.command_reader import CommandReader
+from devtools.localstack.exceptions import LocalStackError
 from devtools.localstack.kafka import LocalKafka
 from devtools.localstack.process import free_port
 from devtools.localstack.proxy import LatencyProxy
@@ -28,7 +30,6 @@ from faults.malformed import Malformed
 from faults.oracle import expected_commands
 from faults.verify import Report, verify
 from faults.workload import ACCESSORIES_S, REMINDER_S, SCENARIOS, Planned, Workload, generate
-from streams.codecs import SEND_COMMAND, AvroCodec
 from streams.edge.redis.catalog import load_catalog_file
 from streams.settings import Settings
 from streams.topics import ensure_topics
@@ -101,8 +102,6 @@ class Run:
         return worker
 
     def kill_worker(self, number: int = 0) -> None:
-        import signal
-
         self.workers[number].stop(signal.SIGKILL)
 
 
@@ -254,20 +253,16 @@ def _feed(settings: Settings, work: Workload, until: Callable[[float], None]) ->
 
 
 def _wait_for(settings: Settings, expected: set[str], deadline: float) -> None:
-    """Until every expected command is on the topics, or the deadline."""
-    codec = AvroCodec()
-    consumer = KafkaConsumer(
-        *settings.command_topics.values(),
-        bootstrap_servers=settings.bootstrap_servers,
-        auto_offset_reset="earliest",
-        group_id=None,
-    )
-    seen: set[str] = set()
+    """Until every expected command is on the topics, or the deadline (the verifier then
+    says what is missing)."""
+    reader = CommandReader(settings)
     try:
-        while time.time() < deadline and not expected <= seen:
-            for batch in consumer.poll(timeout_ms=500).values():
-                seen |= {
-                    codec.decode(SEND_COMMAND, r.value, r.headers)["command_id"] for r in batch
-                }
+        reader.wait_for(
+            lambda commands: expected <= {c["command_id"] for c in commands},
+            max(0.0, deadline - time.time()),
+            "every expected command",
+        )
+    except LocalStackError:
+        pass
     finally:
-        consumer.close()
+        reader.close()

@@ -58,21 +58,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rebound {_version()}")
     subparsers = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    def command(name: str, help: str, env: tuple[str, ...]) -> argparse.ArgumentParser:
+    def command(name: str, summary: str, env: tuple[str, ...]) -> argparse.ArgumentParser:
         """A sub-command whose help shows its arguments' defaults and the variables it reads."""
         return subparsers.add_parser(
             name,
-            help=help,
-            description=help[0].upper() + help[1:] + ".",
+            help=summary,
+            description=summary[0].upper() + summary[1:] + ".",
             formatter_class=_Help,
             epilog=f"Environment: {', '.join(env)} (`rebound settings` shows their values)."
             if env
             else None,
         )
 
-    commands = argparse.Namespace(add_parser=command)
-
-    worker = commands.add_parser(
+    worker = command(
         "worker",
         "run the stream worker (Faust)",
         (*KAFKA, *REDIS, *TOPICS, "REBOUND_SCENARIOS_DIR", "REBOUND_DATA_DIR",
@@ -88,20 +86,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(run=_worker)
 
-    topics = commands.add_parser(
+    topics = command(
         "topics",
         "create the topics Rebound needs (idempotent)",
         (*KAFKA, *TOPICS, "REBOUND_PARTITIONS", "REBOUND_REPLICATION_FACTOR"),
     )
     topics.set_defaults(run=_topics)
 
-    catalog = commands.add_parser("catalog", "load a product catalog file into Redis", REDIS)
+    catalog = command("catalog", "load a product catalog file into Redis", REDIS)
     catalog.add_argument(
         "file", type=Path, nargs="?", default=Path("scenarios/catalog.yaml"), help="YAML"
     )
     catalog.set_defaults(run=_catalog)
 
-    profiles = commands.add_parser(
+    profiles = command(
         "profiles",
         "load customer profiles (CSV or JSON Lines) into Redis; bad lines are reported",
         REDIS,
@@ -110,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     profiles.add_argument("--quiet", action="store_true", help="no progress bar")
     profiles.set_defaults(run=_profiles)
 
-    validate = commands.add_parser(
+    validate = command(
         "validate",
         "check the scenario files, the policies and the catalog, then exit",
         ("REBOUND_SCENARIOS_DIR",),
@@ -120,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(run=_validate)
 
-    tail = commands.add_parser(
+    tail = command(
         "tail",
         "print a topic's records decoded, one per line, following new ones",
         (*KAFKA, *TOPICS, "REBOUND_SCHEMA_REGISTRY_URL"),
@@ -133,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     tail.set_defaults(run=_tail)
 
-    replay = commands.add_parser(
+    replay = command(
         "replay",
         "run a scenario folder over recorded events on simulated time, without Kafka or "
         "Redis, and print what it would send",
@@ -172,7 +170,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--quiet", action="store_true", help="no progress bar")
     replay.set_defaults(run=_replay)
 
-    report = commands.add_parser(
+    report = command(
         "report",
         "an HTML page of charts from a replay's prediction or a running worker's metrics",
         (),
@@ -192,7 +190,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--title", default="Rebound report", help="the page's title")
     report.set_defaults(run=_report)
 
-    scenarios = commands.add_parser(
+    scenarios = command(
         "scenarios",
         "the scenario versions kept for customers in flight (the log)",
         (*KAFKA, "REBOUND_APP_ID", "REBOUND_SCENARIOS_DIR"),
@@ -208,9 +206,7 @@ def _parser() -> argparse.ArgumentParser:
     retire.add_argument("scenario_id")
     retire.set_defaults(run=_scenarios_retire)
 
-    settings = commands.add_parser(
-        "settings", "print every setting and its value (secrets masked)", ()
-    )
+    settings = command("settings", "print every setting and its value (secrets masked)", ())
     settings.add_argument("--markdown", action="store_true", help="as the README's table")
     settings.set_defaults(run=_settings)
 

@@ -109,11 +109,15 @@ class _Failures(logging.Handler):
 def _connection_failures() -> Iterator[list[str]]:
     handler = _Failures()
     logger = logging.getLogger("kafka")
+    level = logger.level
+    if logger.getEffectiveLevel() > logging.WARNING:  # quietened: let the reasons through
+        logger.setLevel(logging.WARNING)
     logger.addHandler(handler)
     try:
         yield handler.reasons
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 _CLIENT_CERTIFICATE_REFUSED = (
