@@ -207,7 +207,9 @@ def run_fault(
     run = Run(name, stack, settings, folder, log=log)
     run.start_worker()
     start = time.time()
-    work = generate(customers, feed_s, start, prefix=f"{tag[:4]}-")
+    # Customer ids unique to the run: the ledger outlives runs, and the same ids (the same
+    # command ids) would rightly be suppressed as published already.
+    work = generate(customers, feed_s, start, prefix=f"{tag}-")
     expected = expected_commands(work, folder / "scenarios", CATALOG, folder / "events.jsonl")
     injected = {m.key for _, m in work.malformed}
     log(
