@@ -34,7 +34,6 @@ HOT_MODULES = [
     "streams/pipeline/tally.py",
     "streams/pipeline/timers.py",
 ]
-"""Not ``streams/engine/values.py``: its decorator must stay a Python function."""
 
 
 def ext_modules() -> list:

@@ -56,6 +56,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--output", type=Path, default=Path("var/profile.txt"))
+    parser.add_argument(
+        "--native", action="store_true", help="C frames too (the compiled modules, CPython)"
+    )
     args = parser.parse_args()
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     with bench_services() as services:
@@ -68,7 +71,9 @@ def main() -> None:
             time.sleep(3)  # past the start, into the steady state
             command = [py_spy, "record", "--pid", str(worker.pid), "--rate", "200"]
             command += ["--duration", str(args.seconds), "--format", "raw", "--gil"]
-            command += ["--nonblocking", "--output", str(args.output)]
+            command += ["--output", str(args.output)]
+            # Native stacks need the worker paused at each sample (it slows it a little).
+            command += ["--native"] if args.native else ["--nonblocking"]
             subprocess.run(command, check=True)  # noqa: S603 (our own py-spy, our worker)
         finally:
             worker.stop()

@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Final
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
-
-from streams.engine.values import value
 
 CHANNELS = ("email", "sms", "push")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -34,23 +33,41 @@ CAP = "cap"
 SPACING = "spacing"
 
 
-@value
+@dataclass(slots=True, init=False)
 class Profile:
     """A customer's profile as the CRM keeps it. ``None`` (or a channel absent from
     ``consent``) means not given: the policies' ``ProfileDefaults`` apply."""
 
-    consent: dict[str, bool] = field(default_factory=dict)
+    consent: Final[dict[str, bool]]
     """channel -> whether the customer agreed to receive cross-sell messages on it."""
-    has_app: bool | None = None
-    timezone: str | None = None
+    has_app: Final[bool | None]
+    timezone: Final[str | None]
     """IANA name, e.g. ``America/New_York``; the scenario's zone when not given."""
-    country: str | None = None
+    country: Final[str | None]
     """ISO 3166-1 alpha-2, for public holidays."""
-    language: str | None = None
-    unsubscribed: bool = False
+    language: Final[str | None]
+    unsubscribed: Final[bool]
     """Withdrawn from every cross-sell message: the customer's instances end."""
-    attributes: dict[str, str] = field(default_factory=dict)
+    attributes: Final[dict[str, str]]
     """Declared attributes (skin type, company size...), for recommendation picks."""
+
+    def __init__(
+        self,
+        consent: dict[str, bool] | None = None,
+        has_app: bool | None = None,
+        timezone: str | None = None,
+        country: str | None = None,
+        language: str | None = None,
+        unsubscribed: bool = False,
+        attributes: dict[str, str] | None = None,
+    ) -> None:
+        self.consent = {} if consent is None else consent
+        self.has_app = has_app
+        self.timezone = timezone
+        self.country = country
+        self.language = language
+        self.unsubscribed = unsubscribed
+        self.attributes = {} if attributes is None else attributes
 
 
 @dataclass(frozen=True, slots=True)

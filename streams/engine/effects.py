@@ -6,102 +6,201 @@ there is one way of knowing them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Final
+
 from streams.engine.scenario import Offer
-from streams.engine.values import value
 
 
-@value
+@dataclass(slots=True, init=False)
 class TimerFired:
     """An input: the timer of an instance fell due."""
 
-    customer_id: str
-    instance_id: str
-    version: int
-    due_at: float
+    customer_id: Final[str]
+    instance_id: Final[str]
+    version: Final[int]
+    due_at: Final[float]
 
-    kind = "timer"
+    def __init__(self, customer_id: str, instance_id: str, version: int, due_at: float) -> None:
+        self.customer_id = customer_id
+        self.instance_id = instance_id
+        self.version = version
+        self.due_at = due_at
+
+    @property
+    def kind(self) -> str:
+        return "timer"
 
 
-@value
+@dataclass(slots=True, init=False)
 class StartInstance:
-    instance_id: str
-    scenario_id: str
-    version: int
+    instance_id: Final[str]
+    scenario_id: Final[str]
+    version: Final[int]
+
+    def __init__(self, instance_id: str, scenario_id: str, version: int) -> None:
+        self.instance_id = instance_id
+        self.scenario_id = scenario_id
+        self.version = version
 
 
-@value
+@dataclass(slots=True, init=False)
 class AdvanceInstance:
-    instance_id: str
-    step_id: str
-    sent: bool
+    instance_id: Final[str]
+    step_id: Final[str]
+    sent: Final[bool]
     """False when the step's condition did not hold (e.g. the first message was opened)."""
 
+    def __init__(self, instance_id: str, step_id: str, sent: bool) -> None:
+        self.instance_id = instance_id
+        self.step_id = step_id
+        self.sent = sent
 
-@value
+
+@dataclass(slots=True, init=False)
 class ExitInstance:
-    instance_id: str
-    scenario_id: str
-    reason: str
+    instance_id: Final[str]
+    scenario_id: Final[str]
+    reason: Final[str]
     """``completed``, ``purchased``, ``unsubscribed`` or ``scenario_removed``."""
 
+    def __init__(self, instance_id: str, scenario_id: str, reason: str) -> None:
+        self.instance_id = instance_id
+        self.scenario_id = scenario_id
+        self.reason = reason
 
-@value
+
+@dataclass(slots=True, init=False)
 class StepDropped:
     """A step due to send sent nothing: no channel the customer may get (``no_consent``,
     ``no_app``), nothing left to recommend, or deferred past its expiry (``expired``)."""
 
-    instance_id: str
-    scenario_id: str
-    step_id: str
-    reason: str
+    instance_id: Final[str]
+    scenario_id: Final[str]
+    step_id: Final[str]
+    reason: Final[str]
+
+    def __init__(self, instance_id: str, scenario_id: str, step_id: str, reason: str) -> None:
+        self.instance_id = instance_id
+        self.scenario_id = scenario_id
+        self.step_id = step_id
+        self.reason = reason
 
 
-@value
+@dataclass(slots=True, init=False)
 class StepDeferred:
     """A step due to send waits for the next allowed moment (``streams.engine.context``)."""
 
-    instance_id: str
-    scenario_id: str
-    step_id: str
-    reasons: tuple[str, ...]
+    instance_id: Final[str]
+    scenario_id: Final[str]
+    step_id: Final[str]
+    reasons: Final[tuple[str, ...]]
     """``quiet_hours``, ``day_off``, ``holiday``, ``cap``, ``spacing``."""
-    until: float
+    until: Final[float]
+
+    def __init__(
+        self,
+        instance_id: str,
+        scenario_id: str,
+        step_id: str,
+        reasons: tuple[str, ...],
+        until: float,
+    ) -> None:
+        self.instance_id = instance_id
+        self.scenario_id = scenario_id
+        self.step_id = step_id
+        self.reasons = reasons
+        self.until = until
 
 
-@value
+@dataclass(slots=True, init=False)
 class RecordConversion:
-    instance_id: str
-    scenario_id: str
-    order_id: str
-    revenue: int
+    instance_id: Final[str]
+    scenario_id: Final[str]
+    order_id: Final[str]
+    revenue: Final[int]
     """In minor units of ``currency``."""
-    currency: str
+    currency: Final[str]
+
+    def __init__(
+        self,
+        instance_id: str,
+        scenario_id: str,
+        order_id: str,
+        revenue: int,
+        currency: str,
+    ) -> None:
+        self.instance_id = instance_id
+        self.scenario_id = scenario_id
+        self.order_id = order_id
+        self.revenue = revenue
+        self.currency = currency
 
 
-@value
+@dataclass(slots=True, init=False)
 class SendCommand:
     """Publish one send command; the shell adds the catalog's names, prices and links."""
 
-    command_id: str
-    customer_id: str
-    channel: str
-    scenario_id: str
-    scenario_version: int
-    step_id: str
-    template: str
-    personalisation: tuple[tuple[str, str], ...]
-    recommendations: tuple[str, ...]
-    offer: Offer | None
-    trigger_kind: str
-    trigger_event_id: str
-    order_id: str
-    created_at: float
-    not_after: float
-    due_at: float = 0.0
+    command_id: Final[str]
+    customer_id: Final[str]
+    channel: Final[str]
+    scenario_id: Final[str]
+    scenario_version: Final[int]
+    step_id: Final[str]
+    template: Final[str]
+    personalisation: Final[tuple[tuple[str, str], ...]]
+    recommendations: Final[tuple[str, ...]]
+    offer: Final[Offer | None]
+    trigger_kind: Final[str]
+    trigger_event_id: Final[str]
+    order_id: Final[str]
+    created_at: Final[float]
+    not_after: Final[float]
+    due_at: Final[float]
     """When the step was due to send, after deferrals (0: unknown, an older record)."""
-    deferred_from: float | None = None
+    deferred_from: Final[float | None]
     """When it first fell due, if it was deferred."""
-    deferral_reasons: tuple[str, ...] = ()
+    deferral_reasons: Final[tuple[str, ...]]
+
+    def __init__(
+        self,
+        command_id: str,
+        customer_id: str,
+        channel: str,
+        scenario_id: str,
+        scenario_version: int,
+        step_id: str,
+        template: str,
+        personalisation: tuple[tuple[str, str], ...],
+        recommendations: tuple[str, ...],
+        offer: Offer | None,
+        trigger_kind: str,
+        trigger_event_id: str,
+        order_id: str,
+        created_at: float,
+        not_after: float,
+        due_at: float = 0.0,
+        deferred_from: float | None = None,
+        deferral_reasons: tuple[str, ...] = (),
+    ) -> None:
+        self.command_id = command_id
+        self.customer_id = customer_id
+        self.channel = channel
+        self.scenario_id = scenario_id
+        self.scenario_version = scenario_version
+        self.step_id = step_id
+        self.template = template
+        self.personalisation = personalisation
+        self.recommendations = recommendations
+        self.offer = offer
+        self.trigger_kind = trigger_kind
+        self.trigger_event_id = trigger_event_id
+        self.order_id = order_id
+        self.created_at = created_at
+        self.not_after = not_after
+        self.due_at = due_at
+        self.deferred_from = deferred_from
+        self.deferral_reasons = deferral_reasons
 
 
 Effect = (

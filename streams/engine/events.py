@@ -7,94 +7,193 @@ rejects what breaks the contract with ``InvalidEvent``, which sends the record t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from streams.engine.exceptions import InvalidEvent
-from streams.engine.values import value
 
 
-@value
+@dataclass(slots=True, init=False)
 class OrderLine:
-    sku: str
-    name: str
+    sku: Final[str]
+    name: Final[str]
     """Product name, used to personalise messages."""
-    category: str
-    quantity: int
-    unit_price: int
+    category: Final[str]
+    quantity: Final[int]
+    unit_price: Final[int]
     """In minor units of the currency."""
 
+    def __init__(self, sku: str, name: str, category: str, quantity: int, unit_price: int) -> None:
+        self.sku = sku
+        self.name = name
+        self.category = category
+        self.quantity = quantity
+        self.unit_price = unit_price
 
-@value
+
+@dataclass(slots=True, init=False)
 class Order:
-    event_id: str
-    customer_id: str
-    order_id: str
-    occurred_at: float
-    channel: str
+    event_id: Final[str]
+    customer_id: Final[str]
+    order_id: Final[str]
+    occurred_at: Final[float]
+    channel: Final[str]
     """web, app, store or b2b."""
-    store_id: str | None
-    lines: tuple[OrderLine, ...]
-    total: int
-    currency: str
-    subscription_plan: str | None
-    subscription_period: int | None
+    store_id: Final[str | None]
+    lines: Final[tuple[OrderLine, ...]]
+    total: Final[int]
+    currency: Final[str]
+    subscription_plan: Final[str | None]
+    subscription_period: Final[int | None]
     """1 for the first order of a subscription, 2 for the second..."""
-    subscription_id: str | None = None
+    subscription_id: Final[str | None]
     """The subscription's own id (Order version 2): the same across its renewals."""
 
-    kind = "order"
+    def __init__(
+        self,
+        event_id: str,
+        customer_id: str,
+        order_id: str,
+        occurred_at: float,
+        channel: str,
+        store_id: str | None,
+        lines: tuple[OrderLine, ...],
+        total: int,
+        currency: str,
+        subscription_plan: str | None,
+        subscription_period: int | None,
+        subscription_id: str | None = None,
+    ) -> None:
+        self.event_id = event_id
+        self.customer_id = customer_id
+        self.order_id = order_id
+        self.occurred_at = occurred_at
+        self.channel = channel
+        self.store_id = store_id
+        self.lines = lines
+        self.total = total
+        self.currency = currency
+        self.subscription_plan = subscription_plan
+        self.subscription_period = subscription_period
+        self.subscription_id = subscription_id
+
+    @property
+    def kind(self) -> str:
+        return "order"
 
 
-@value
+@dataclass(slots=True, init=False)
 class Delivery:
-    event_id: str
-    customer_id: str
-    order_id: str
-    occurred_at: float
+    event_id: Final[str]
+    customer_id: Final[str]
+    order_id: Final[str]
+    occurred_at: Final[float]
 
-    kind = "delivery"
+    def __init__(self, event_id: str, customer_id: str, order_id: str, occurred_at: float) -> None:
+        self.event_id = event_id
+        self.customer_id = customer_id
+        self.order_id = order_id
+        self.occurred_at = occurred_at
+
+    @property
+    def kind(self) -> str:
+        return "delivery"
 
 
-@value
+@dataclass(slots=True, init=False)
 class Open:
-    event_id: str
-    customer_id: str
-    command_id: str
+    event_id: Final[str]
+    customer_id: Final[str]
+    command_id: Final[str]
     """The send command whose message was opened."""
-    channel: str
-    occurred_at: float
+    channel: Final[str]
+    occurred_at: Final[float]
 
-    kind = "open"
+    def __init__(
+        self,
+        event_id: str,
+        customer_id: str,
+        command_id: str,
+        channel: str,
+        occurred_at: float,
+    ) -> None:
+        self.event_id = event_id
+        self.customer_id = customer_id
+        self.command_id = command_id
+        self.channel = channel
+        self.occurred_at = occurred_at
+
+    @property
+    def kind(self) -> str:
+        return "open"
 
 
-@value
+@dataclass(slots=True, init=False)
 class Click:
-    event_id: str
-    customer_id: str
-    command_id: str
-    channel: str
-    occurred_at: float
-    url: str | None
-    sku: str | None
+    event_id: Final[str]
+    customer_id: Final[str]
+    command_id: Final[str]
+    channel: Final[str]
+    occurred_at: Final[float]
+    url: Final[str | None]
+    sku: Final[str | None]
 
-    kind = "click"
+    def __init__(
+        self,
+        event_id: str,
+        customer_id: str,
+        command_id: str,
+        channel: str,
+        occurred_at: float,
+        url: str | None,
+        sku: str | None,
+    ) -> None:
+        self.event_id = event_id
+        self.customer_id = customer_id
+        self.command_id = command_id
+        self.channel = channel
+        self.occurred_at = occurred_at
+        self.url = url
+        self.sku = sku
+
+    @property
+    def kind(self) -> str:
+        return "click"
 
 
-@value
+@dataclass(slots=True, init=False)
 class Consent:
     """The customer withdrew (``granted`` False: unsubscribed) or gave consent, on one
     channel or (``channel`` None) every one. The most recent per channel wins over the
     profile's consent."""
 
-    event_id: str
-    customer_id: str
-    occurred_at: float
-    channel: str | None
-    granted: bool
-    command_id: str | None
+    event_id: Final[str]
+    customer_id: Final[str]
+    occurred_at: Final[float]
+    channel: Final[str | None]
+    granted: Final[bool]
+    command_id: Final[str | None]
 
-    kind = "consent"
+    def __init__(
+        self,
+        event_id: str,
+        customer_id: str,
+        occurred_at: float,
+        channel: str | None,
+        granted: bool,
+        command_id: str | None,
+    ) -> None:
+        self.event_id = event_id
+        self.customer_id = customer_id
+        self.occurred_at = occurred_at
+        self.channel = channel
+        self.granted = granted
+        self.command_id = command_id
+
+    @property
+    def kind(self) -> str:
+        return "consent"
 
 
 Event = Order | Delivery | Open | Click | Consent

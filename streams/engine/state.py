@@ -1,11 +1,12 @@
 """A customer's state: recent orders, scenario instances, and which entries already happened.
 
 Stored as the JSON of ``to_json``; ``from_json`` reads it back.
+Its classes write their own ``__init__`` (see ``streams.engine``: mypyc compiles it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import Any
 
@@ -33,7 +34,7 @@ PRUNE_EVERY_S = 3600.0
 """Old entries are looked for at a customer's first input this long after the last look."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class OrderSummary:
     """What a delivery trigger needs to know of the order it delivers."""
 
@@ -42,12 +43,32 @@ class OrderSummary:
     skus: list[str]
     categories: list[str]
     names: list[str]
-    subscription_plan: str | None = None
-    subscription_period: int | None = None
-    subscription_id: str | None = None
+    subscription_plan: str | None
+    subscription_period: int | None
+    subscription_id: str | None
+
+    def __init__(
+        self,
+        placed_at: float,
+        channel: str,
+        skus: list[str],
+        categories: list[str],
+        names: list[str],
+        subscription_plan: str | None = None,
+        subscription_period: int | None = None,
+        subscription_id: str | None = None,
+    ) -> None:
+        self.placed_at = placed_at
+        self.channel = channel
+        self.skus = skus
+        self.categories = categories
+        self.names = names
+        self.subscription_plan = subscription_plan
+        self.subscription_period = subscription_period
+        self.subscription_id = subscription_id
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Instance:
     """One run of one scenario version for one customer."""
 
@@ -63,47 +84,111 @@ class Instance:
     """Index of the step the pending timer runs; ``len(steps)`` when none is left."""
     last_step_at: float
     """When the previous step ran (or the trigger happened): the next wait starts there."""
-    timer_version: int = 0
+    timer_version: int
     """Bumped at every schedule and cancel: a fire with another version is stale."""
-    due_at: float | None = None
-    sent: dict[str, str] = field(default_factory=dict)
+    due_at: float | None
+    sent: dict[str, str]
     """step id -> command id."""
-    sent_at: float | None = None
-    opened: list[str] = field(default_factory=list)
-    clicked: list[str] = field(default_factory=list)
-    recommended: list[str] = field(default_factory=list)
-    ended_at: float | None = None
-    exit_reason: str | None = None
-    deferred_from: float | None = None
+    sent_at: float | None
+    opened: list[str]
+    clicked: list[str]
+    recommended: list[str]
+    ended_at: float | None
+    exit_reason: str | None
+    deferred_from: float | None
     """When the pending step first fell due, while it is deferred."""
-    deferrals: list[str] = field(default_factory=list)
+    deferrals: list[str]
     """Why the pending step was deferred (``streams.engine.context``)."""
+
+    def __init__(
+        self,
+        id: str,
+        scenario_id: str,
+        version: int,
+        order_id: str,
+        trigger_kind: str,
+        trigger_event_id: str,
+        product_name: str,
+        next_step: int,
+        last_step_at: float,
+        timer_version: int = 0,
+        due_at: float | None = None,
+        sent: dict[str, str] | None = None,
+        sent_at: float | None = None,
+        opened: list[str] | None = None,
+        clicked: list[str] | None = None,
+        recommended: list[str] | None = None,
+        ended_at: float | None = None,
+        exit_reason: str | None = None,
+        deferred_from: float | None = None,
+        deferrals: list[str] | None = None,
+    ) -> None:
+        self.id = id
+        self.scenario_id = scenario_id
+        self.version = version
+        self.order_id = order_id
+        self.trigger_kind = trigger_kind
+        self.trigger_event_id = trigger_event_id
+        self.product_name = product_name
+        self.next_step = next_step
+        self.last_step_at = last_step_at
+        self.timer_version = timer_version
+        self.due_at = due_at
+        self.sent = {} if sent is None else sent
+        self.sent_at = sent_at
+        self.opened = [] if opened is None else opened
+        self.clicked = [] if clicked is None else clicked
+        self.recommended = [] if recommended is None else recommended
+        self.ended_at = ended_at
+        self.exit_reason = exit_reason
+        self.deferred_from = deferred_from
+        self.deferrals = [] if deferrals is None else deferrals
 
     @property
     def running(self) -> bool:
         return self.ended_at is None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class CustomerState:
     customer_id: str
-    orders: dict[str, OrderSummary] = field(default_factory=dict)
-    instances: dict[str, Instance] = field(default_factory=dict)
-    entered: dict[str, float] = field(default_factory=dict)
+    orders: dict[str, OrderSummary]
+    instances: dict[str, Instance]
+    entered: dict[str, float]
     """``scenario:order`` -> when an instance was started for it."""
-    early_deliveries: dict[str, list[Any]] = field(default_factory=dict)
+    early_deliveries: dict[str, list[Any]]
     """order id -> [event id, delivered at]: deliveries read before their order. Topics are
     read in parallel, so a delivery may overtake its order; it is matched when the order
     comes."""
-    pruned_at: float = 0.0
+    pruned_at: float
     """When old entries were last looked for and forgotten."""
-    sends: list[list[Any]] = field(default_factory=list)
+    sends: list[list[Any]]
     """[at, channel] of the recent messages to the customer, oldest first, across every
     scenario: what the pressure policies count."""
-    consents: dict[str, list[Any]] = field(default_factory=dict)
+    consents: dict[str, list[Any]]
     """channel -> [granted, at]: the customer's most recent consent event per channel
     (``Consent``), which wins over the profile; ``ALL_CHANNELS`` -> [False, at] while the
     customer is unsubscribed from every channel."""
+
+    def __init__(
+        self,
+        customer_id: str,
+        orders: dict[str, OrderSummary] | None = None,
+        instances: dict[str, Instance] | None = None,
+        entered: dict[str, float] | None = None,
+        early_deliveries: dict[str, list[Any]] | None = None,
+        pruned_at: float = 0.0,
+        sends: list[list[Any]] | None = None,
+        consents: dict[str, list[Any]] | None = None,
+    ) -> None:
+        self.customer_id = customer_id
+        self.orders = {} if orders is None else orders
+        self.instances = {} if instances is None else instances
+        self.entered = {} if entered is None else entered
+        self.early_deliveries = {} if early_deliveries is None else early_deliveries
+        self.pruned_at = pruned_at
+        self.sends = [] if sends is None else sends
+        self.consents = {} if consents is None else consents
 
     def withdrawn_all(self) -> bool:
         """Unsubscribed from every channel by a consent event."""
