@@ -124,9 +124,11 @@ class Settings:
         "queue a flush behind round trips. At most the broker's message.max.bytes.",
     )
     batch_max_records: int = _setting(
-        1000,
-        "Most records the intake handles as one batch (one fetch): larger batches trade "
-        "latency for throughput.",
+        5000,
+        "Most records the intake handles as one batch (one fetch). A batch has fixed costs "
+        "(Redis round trips, a produce request per partition, the consumer thread's turn): "
+        "5,000 gave a quarter more throughput than 1,000 under load; a full batch takes "
+        "about 0.2 s here, timers wait meanwhile. At low rates batches are small anyway.",
     )
     max_future_s: float = _setting(
         300.0,
