@@ -243,7 +243,7 @@ def _worker(args: argparse.Namespace) -> None:
 
         mode.loop.use("uvloop")  # before the worker creates its loop
     app = create_app(settings, engine=engine)
-    tune_gc()
+    tune_gc(settings.batch_max_records)
     faust_worker(app, settings.log_level, settings.log_format).execute_from_commandline()
 
 

@@ -25,11 +25,13 @@ from streams.settings import Settings
 BATCHES_AHEAD = 2
 """Fetched batches waiting for the intake agent, at most: backpressure on the consumer."""
 MIB = 1024 * 1024
+GC_OBJECTS_PER_RECORD = 60
+"""Tracked objects a batch holds per record at its peak, with room to spare: about 26 for the
+benchmark mix (decoded, decided, packed), ConsumerRecords and headers a few more."""
 GC_YOUNG_THRESHOLD = 300_000
 """Tracked objects allocated (net of those freed) between two collections of the youngest
-generation: more than a batch holds at its peak (about 26 per record of the benchmark mix,
-decoded, decided and packed: 130,000 for a batch of 5,000), so a collection seldom falls
-inside one. Raise it with ``REBOUND_BATCH_MAX_RECORDS`` beyond 10,000."""
+generation, at least: more than a batch holds at its peak, so a collection seldom falls
+inside one (``gc_young_threshold``)."""
 log = logging.getLogger(__name__)
 
 
@@ -128,10 +130,15 @@ async def handle_or_stop(
         os._exit(86)
 
 
-def tune_gc() -> None:
+def gc_young_threshold(batch_max_records: int) -> int:
+    """The youngest generation's threshold for batches of up to ``batch_max_records``."""
+    return max(GC_YOUNG_THRESHOLD, GC_OBJECTS_PER_RECORD * batch_max_records)
+
+
+def tune_gc(batch_max_records: int) -> None:
     """Fewer garbage collections in the worker: what exists at start (modules, Faust, the app) is
-    frozen out of them, and the youngest generation is collected after 300,000 net
-    allocations rather than 700.
+    frozen out of them, and the youngest generation is collected after more net allocations
+    than a batch holds (``gc_young_threshold``: 300,000 for batches of 5,000) rather than 700.
 
     A batch holds its records, states and effects until it is done, then frees them by
     reference counting, which lowers the count again. A threshold under that peak runs
@@ -145,7 +152,7 @@ def tune_gc() -> None:
     for the next collection (tens of MiB at most)."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
+    gc.set_threshold(gc_young_threshold(batch_max_records), 10, 10)
 
 
 def faust_worker(app: faust.App, log_level: str, log_format: str = "text") -> faust.Worker:

@@ -12,7 +12,13 @@ from collections.abc import Iterator
 import faust
 import pytest
 
-from streams.edge.faust.runtime import GC_YOUNG_THRESHOLD, faust_worker, json_logging, tune_gc
+from streams.edge.faust.runtime import (
+    GC_YOUNG_THRESHOLD,
+    faust_worker,
+    gc_young_threshold,
+    json_logging,
+    tune_gc,
+)
 from streams.edge.faust.web import STUCK_STOPPING_S, Stopping, live_report, ready_report
 
 
@@ -43,9 +49,14 @@ def gc_settings() -> Iterator[None]:
 
 
 def test_collections_wait_for_more_than_a_batch_allocates(gc_settings: None) -> None:
-    tune_gc()
+    tune_gc(5000)
     assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD
     assert gc.get_freeze_count() > 0
+
+
+def test_larger_batches_wait_for_more_allocations() -> None:
+    assert gc_young_threshold(1000) == GC_YOUNG_THRESHOLD
+    assert gc_young_threshold(20_000) > GC_YOUNG_THRESHOLD
 
 
 def test_json_log_lines_carry_time_level_logger_and_message(
