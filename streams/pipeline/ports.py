@@ -96,7 +96,8 @@ class Profiles(Protocol):
     """Customer profiles, owned by the CRM (``streams.edge.redis.profiles``)."""
 
     async def get_many(self, customer_ids: Iterable[str]) -> dict[str, Profile | None]:
-        """The profile of each of ``customer_ids``; None for a customer without one."""
+        """The profile of each of ``customer_ids``; None for a customer without one. A
+        batch's reads overlap: a call may come before the previous one has returned."""
 
 
 class Ledger(Protocol):
