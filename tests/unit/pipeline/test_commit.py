@@ -31,7 +31,7 @@ from streams.pipeline.commit import CommitProtocol
 from streams.pipeline.dead_letters import DeadLetters
 from streams.pipeline.intake import KIND_HEADER, Intake
 from streams.pipeline.ports import Product
-from streams.pipeline.processor import Decider, Processor
+from streams.pipeline.processor import PROFILES_READ_EVERY, Decider, Processor
 from streams.pipeline.stored import MAX_STORED_BYTES, unpack_head, unpack_state, unpack_timers
 from streams.pipeline.timers import TimerWheel, timer_to_bytes
 from streams.scenarios import load_scenarios
@@ -235,6 +235,24 @@ async def test_profiles_are_read_once_a_batch_for_the_inputs_that_may_send_only(
         ]
     )
     assert h.profiles.lookups == [["c1", "c4"]]
+
+
+async def test_a_large_batchs_profiles_are_read_in_parts_each_customer_once() -> None:
+    h = Harness()
+    customers = [f"c{i}" for i in range(2 * PROFILES_READ_EVERY + 10)]
+    h.profiles.profiles[customers[0]] = Profile(unsubscribed=True)
+    h.profiles.profiles[customers[-1]] = Profile(unsubscribed=True)
+    await h.handle([h.event(e) for c in customers for e in coffee(c)])
+    assert [len(lookup) for lookup in h.profiles.lookups] == [
+        PROFILES_READ_EVERY,
+        PROFILES_READ_EVERY,
+        10,
+    ]
+    assert sorted(c for lookup in h.profiles.lookups for c in lookup) == sorted(customers)
+    scenario = "coffee-machine-after-delivery"
+    assert h.sample("rebound_instances_started_total", scenario=scenario) == len(customers) - 2
+    assert not h.state(customers[0]).instances, "the first part's profile applies"
+    assert not h.state(customers[-1]).instances, "the last part's profile applies"
 
 
 async def test_the_profile_read_decides_an_unsubscribed_customer_enters_nothing() -> None:
