@@ -15,9 +15,10 @@ field gets the default of ``policies.yaml``, see ``streams.engine.context.Profil
 ``attr.<name>``    a declared attribute (``attr.skin_type`` = ``dry``)
 =================  ==========================================================
 
-The worker reads the profiles a batch needs in one call (a script that returns every hash: one
-command and one reply, where a pipeline of a thousand ``HGETALL`` cost as much in redis-py
-as the rest of the batch), through a local cache that keeps each for
+The worker reads the profiles a batch needs while it parses the batch, a call per 500
+customers (a script that returns every hash: one command and one reply, where a pipeline of a
+thousand ``HGETALL`` cost as much in redis-py as the rest of the batch), through a local
+cache that keeps each for
 ``REBOUND_PROFILE_CACHE_S``: a consent withdrawn in Redis holds
 from the next read on. A value Rebound cannot use is ignored (the default applies), counted
 and logged with the customer id and the field: never the value, which may be personal.
