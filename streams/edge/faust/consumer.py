@@ -87,6 +87,30 @@ class RebalanceSafeConsumer(Consumer):
 class BatchingConsumer(RebalanceSafeConsumer):
     route: BatchRoute | None = None
 
+    def _new_offset(self, tp: TP) -> int | None:
+        """The offset to commit for ``tp``: one past the run of acknowledged offsets that
+        follows the committed one, taken off the acknowledged ones (None: nothing to commit).
+
+        Faust's own (faust-streaming 0.15.3) finds that run with ``itertools.groupby`` and a
+        lambda call per offset, at every commit over every offset acknowledged since: 2 to
+        3% of the worker's time under load. The offsets are sorted and distinct (the index
+        keeps them so), so the run is found by comparing its ends, or by bisection where
+        it breaks. Offsets without a record (``_add_gap``) take Faust's way."""
+        if self._gap.get(tp):
+            return super()._new_offset(tp)
+        acked = self._acked[tp]
+        if not acked:
+            return None
+        acked.sort()
+        committed = self._committed_offset[tp]
+        if committed and acked[0] - committed > 1:
+            return None
+        run = leading_run(acked)
+        done = acked[:run]
+        del acked[:run]
+        self._acked_index[tp].difference_update(done)
+        return done[-1] + 1
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_flight = 0
@@ -204,6 +228,21 @@ class BatchingConsumer(RebalanceSafeConsumer):
             message = self._to_message(tp, record)
             await self.wait_first(self.callback(message), self.suspend_flow.wait())
             self._read_offset[tp] = record.offset
+
+
+def leading_run(offsets: Sequence[int]) -> int:
+    """How many of ``offsets`` (sorted, distinct, not empty) follow the first without a gap."""
+    first, count = offsets[0], len(offsets)
+    if offsets[-1] - first == count - 1:
+        return count
+    low, high = 1, count - 1  # offsets[i] - i grows from first, past it at the first gap
+    while low < high:
+        middle = (low + high) // 2
+        if offsets[middle] - middle == first:
+            low = middle + 1
+        else:
+            high = middle
+    return low
 
 
 def install(app: Any, route: BatchRoute | None = None) -> None:

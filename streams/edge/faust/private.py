@@ -37,6 +37,8 @@ RELIED_ON = (
     Private(FaustConsumer, "_wait_next_records", "consumer.py: the next fetch"),
     Private(FaustConsumer, "_to_message", "consumer.py: records of Faust's own path"),
     Private(FaustConsumer, "_add_gap", "consumer.py: offsets without a record count as done"),
+    Private(FaustConsumer, "_gap", "consumer.py: offsets without a record, pending"),
+    Private(FaustConsumer, "_new_offset", "consumer.py: the offset to commit, found faster"),
     Private(FaustConsumer, "_committed_offset", "consumer.py: what is committed per partition"),
     Private(FaustConsumer, "_acked", "consumer.py: acknowledging a batch's offsets"),
     Private(FaustConsumer, "_acked_index", "consumer.py: acknowledging a batch's offsets"),
