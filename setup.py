@@ -2,9 +2,9 @@
 
 mypyc turns these type-checked modules into C extensions (the engine, the customer state,
 the processor, the Avro codec, the profiles' reading): about a fifth fewer instructions per
-event (see the README's benchmarks). Set ``REBOUND_COMPILE=0`` to install them as plain Python, e.g. to
-step through them in a debugger or see their lines in a py-spy profile. Everything else
-(``pyproject.toml``) is ordinary setuptools metadata.
+event (see the README's benchmarks). Set ``REBOUND_COMPILE=0`` to install them as plain
+Python, e.g. to step through them in a debugger or see their lines in a py-spy profile.
+Everything else (``pyproject.toml``) is ordinary setuptools metadata.
 """
 
 import os
