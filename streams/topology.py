@@ -57,10 +57,16 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     """Input, command, dead-letter and internal topics, co-partitioned by customer; and the
     scenarios' log, of one partition."""
 
-    def spec(name: str, role: str, **config: str) -> TopicSpec:
-        return TopicSpec(name, settings.partitions, settings.replication_factor, config, role)
+    # A write is acknowledged once on all but one copy: a broker may be down, and no
+    # acknowledged write rests on one copy alone (the chart's default too).
+    isr = {"min.insync.replicas": str(max(1, settings.replication_factor - 1))}
 
-    compact = {"cleanup.policy": "compact"}
+    def spec(name: str, role: str, **config: str) -> TopicSpec:
+        return TopicSpec(
+            name, settings.partitions, settings.replication_factor, {**config, **isr}, role
+        )
+
+    compact = {"cleanup.policy": "compact", **isr}
     specs = [spec(name, f"{kind} events (input)") for kind, name in settings.event_topics.items()]
     specs += [spec(name, f"{ch} send commands") for ch, name in settings.command_topics.items()]
     specs.append(spec(settings.dead_letter_topic, "dead letters", **{"retention.ms": "1209600000"}))
@@ -93,7 +99,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             f"{settings.app_id}-{LEADER_TOPIC}",
             1,
             settings.replication_factor,
-            {},
+            isr,
             "Faust's leader election among the workers (internal)",
         )
     )

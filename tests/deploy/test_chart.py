@@ -157,9 +157,54 @@ def test_the_chart_declares_the_worker_s_topics_with_their_settings() -> None:
         t["spec"]["topicName"]: (t["spec"]["partitions"], t["spec"].get("config", {}))
         for t in by_kind(docs, "KafkaTopic")
     }
-    settings = Settings(app_id="rebound", topic_prefix="shop1.", partitions=12)
+    settings = Settings(app_id="rebound", topic_prefix="shop1.", partitions=12, replication_factor=3)
     wanted = {s.name: (s.partitions, s.config) for s in topic_specs(settings)}
     assert declared == wanted
+
+
+def owned_topics(app_id: str = "rebound", prefix: str = "") -> set[str]:
+    """What Rebound owns: every topic of ``streams.topology`` but the retailer's events."""
+    settings = Settings(app_id=app_id, topic_prefix=prefix)
+    events = set(settings.event_topics.values())
+    return {s.name for s in topic_specs(settings)} - events
+
+
+TOPIC_TOGGLES = [
+    {},
+    {"strimzi.topics.eventTopics": "true"},
+    {"appId": "rebound-eu"},
+    {"topicPrefix": "shop2."},
+    {"appId": "x", "topicPrefix": "y.", "strimzi.topics.eventTopics": "true"},
+    {"strimzi.apiVersion": "kafka.strimzi.io/v1beta2"},
+    {"strimzi.user.enabled": "false"},
+    {"kafka.replicationFactor": "1"},
+]
+
+
+@pytest.mark.parametrize("values", [(), (FULL,)], ids=["defaults", "full"])
+@pytest.mark.parametrize("toggles", TOPIC_TOGGLES, ids=lambda t: ",".join(t) or "as-is")
+def test_every_topic_rebound_owns_is_kept_whatever_the_values(
+    values: tuple[Path, ...], toggles: dict[str, str]
+) -> None:
+    """Strimzi deletes a Kafka topic when its KafkaTopic goes: an uninstall, topics turned off
+    or a renamed topic must leave the changelog (every customer's state) where it is."""
+    sets = {"strimzi.topics.enabled": "true", **toggles}
+    topics = by_kind(render(*values, **sets), "KafkaTopic")
+    prefix = sets.get("topicPrefix", "shop1." if values else "")
+    owned = owned_topics(sets.get("appId", "rebound"), prefix)
+    names = {t["spec"]["topicName"] for t in topics}
+    assert owned <= names
+    for topic in topics:
+        kept = topic["metadata"].get("annotations", {}).get("helm.sh/resource-policy") == "keep"
+        assert kept == (topic["spec"]["topicName"] in owned), topic["spec"]["topicName"]
+    events = names - owned
+    assert bool(events) == (sets.get("strimzi.topics.eventTopics") == "true" or bool(values))
+
+
+def test_event_topics_are_not_declared_by_default() -> None:
+    topics = by_kind(render(**{"strimzi.topics.enabled": "true"}), "KafkaTopic")
+    assert {t["spec"]["topicName"] for t in topics} == owned_topics()
+    assert all(t["spec"]["config"]["min.insync.replicas"] == "2" for t in topics)
 
 
 def test_the_worker_refuses_to_create_topics_and_its_probes_fit_a_stream_worker() -> None:
@@ -179,11 +224,18 @@ def test_the_worker_refuses_to_create_topics_and_its_probes_fit_a_stream_worker(
     assert claim["spec"]["resources"]["requests"]["storage"] == "10Gi"
 
 
-def test_credentials_come_from_secrets_never_from_values() -> None:
-    [statefulset] = by_kind(render(FULL), "StatefulSet")
+def worker_env(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    [statefulset] = by_kind(docs, "StatefulSet")
     [worker] = statefulset["spec"]["template"]["spec"]["containers"]
-    env = {e["name"]: e for e in worker["env"]}
-    assert env["REBOUND_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "rebound"
+    return {e["name"]: e for e in worker["env"]}
+
+
+def test_credentials_come_from_secrets_never_from_values() -> None:
+    docs = render(FULL)
+    [statefulset] = by_kind(docs, "StatefulSet")
+    [worker] = statefulset["spec"]["template"]["spec"]["containers"]
+    env = worker_env(docs)
+    assert env["REBOUND_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "rb-rebound"
     assert env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "redis"
     # Kubernetes expands $(REDIS_PASSWORD) from the variable defined before it.
     names = [e["name"] for e in worker["env"]]
@@ -192,6 +244,82 @@ def test_credentials_come_from_secrets_never_from_values() -> None:
         env["REBOUND_REDIS_URL"]["value"]
         == "rediss://rebound:$(REDIS_PASSWORD)@redis-master:6379/0"
     )
+
+
+VALUES_FILES = [(), (FULL,), *[(p,) for p in sorted((CHART / "ci").glob("*.yaml")) if p != FULL]]
+
+
+@pytest.mark.parametrize("values", VALUES_FILES, ids=lambda v: v[0].name if v else "defaults")
+@pytest.mark.parametrize(
+    "user",
+    [
+        {},
+        {"strimzi.user.enabled": "true"},
+        {"strimzi.user.enabled": "true", "strimzi.user.name": "crm-rebound"},
+    ],
+    ids=["as-is", "user", "named-user"],
+)
+def test_the_worker_logs_in_as_the_kafka_user_the_chart_makes(
+    values: tuple[Path, ...], user: dict[str, str]
+) -> None:
+    """SCRAM: the user name and the password's Secret are the KafkaUser's; mutual TLS: the
+    client certificate is the Secret Strimzi writes for it."""
+    docs = render(*values, **user)
+    users = by_kind(docs, "KafkaUser")
+    if not users:
+        return
+    [kafka_user] = users
+    name = kafka_user["metadata"]["name"]
+    env = worker_env(docs)
+    [statefulset] = by_kind(docs, "StatefulSet")
+    volumes = {v["name"]: v for v in statefulset["spec"]["template"]["spec"]["volumes"]}
+    if kafka_user["spec"]["authentication"]["type"] == "scram-sha-512":
+        assert env["REBOUND_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
+        assert env["REBOUND_SASL_MECHANISM"]["value"] == "SCRAM-SHA-512"
+        assert env["REBOUND_SASL_USERNAME"]["value"] == name
+        assert env["REBOUND_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": name,
+            "key": "password",
+        }
+        assert "kafka-user" not in volumes
+    else:
+        assert env["REBOUND_SECURITY_PROTOCOL"]["value"] == "SSL"
+        assert volumes["kafka-user"]["secret"]["secretName"] == name
+        assert env["REBOUND_SSL_CERTFILE"]["value"].endswith("/user.crt")
+        assert "REBOUND_SASL_USERNAME" not in env
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        (
+            {"strimzi.user.enabled": "true", "kafka.clientCertSecret.name": "rebound"},
+            "kafka.clientCertSecret.name=rebound, but the KafkaUser this chart makes is rb-rebound",
+        ),
+        (
+            {"kafka.sasl.username": "rebound"},
+            "kafka.sasl.username=rebound, but the KafkaUser this chart makes is rb-rebound",
+        ),
+        (
+            {"kafka.sasl.passwordSecret.name": "other"},
+            "kafka.sasl.passwordSecret.name=other, but Strimzi writes the password",
+        ),
+        (
+            {"kafka.securityProtocol": "SSL"},
+            "strimzi.user.authentication=scram-sha-512 needs kafka.securityProtocol=SASL_SSL",
+        ),
+    ],
+)
+def test_credentials_naming_another_user_are_refused(sets: dict[str, str], message: str) -> None:
+    base = () if "kafka.clientCertSecret.name" in sets else (FULL,)
+    command = [helm(), "template", "rb", str(CHART)]
+    for path in base:
+        command += ["-f", str(path)]
+    for key, value in sets.items():
+        command += ["--set", f"{key}={value}"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode != 0
+    assert message in done.stderr
 
 
 def test_the_kafka_user_may_read_events_write_commands_and_own_its_internal_topics() -> None:
