@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 
+from streams.engine.experiments import ControlGroup
+
 CHANNELS = ("email", "sms", "push")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -117,6 +119,8 @@ class Policies:
     """channel -> its quiet hours."""
     defaults: ProfileDefaults = ProfileDefaults()
     source: str = ""
+    control_group: ControlGroup | None = None
+    """A share of all customers held out of every scenario (their instances run silently)."""
 
     @property
     def memory_s(self) -> float:

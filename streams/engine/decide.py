@@ -19,16 +19,19 @@ from streams.engine.context import (
 from streams.engine.effects import (
     AdvanceInstance,
     Effect,
+    Engaged,
     ExitInstance,
     RecordConversion,
     SendCommand,
     StartInstance,
     StepDeferred,
     StepDropped,
+    StepHeldOut,
     TimerFired,
 )
 from streams.engine.events import Click, Consent, Delivery, Event, Open, Order
 from streams.engine.exceptions import EngineError
+from streams.engine.experiments import CONTROL, TREATMENT, held_out, pick_variant
 from streams.engine.ids import command_id
 from streams.engine.scenario import Scenario, Step, Trigger
 from streams.engine.state import (
@@ -172,7 +175,7 @@ class Engine:
         elif isinstance(event, Delivery):
             self._on_delivery(state, event, now, ctx, effects)
         elif isinstance(event, _ENGAGEMENTS):
-            _on_engagement(state, event)
+            _on_engagement(state, event, effects)
         elif isinstance(event, TimerFired):
             self._on_timer(state, event, now, ctx, effects)
         elif isinstance(event, Consent):
@@ -260,12 +263,20 @@ class Engine:
                 product_name=_product_name(trigger, summary),
                 next_step=0,
                 last_step_at=at,
+                held_out=held_out(
+                    state.customer_id,
+                    scenario.id,
+                    scenario.experiment_salt,
+                    scenario.holdout,
+                    self.policies.control_group,
+                ),
             )
             state.instances[instance.id] = instance
             state.entered[instance.id] = now
             if scenario.once_per_subscription and summary.subscription_id:
                 state.entered[_subscription_key(scenario.id, summary.subscription_id)] = now
-            out.append(StartInstance(instance.id, scenario.id, scenario.version))
+            group = CONTROL if instance.held_out else TREATMENT
+            out.append(StartInstance(instance.id, scenario.id, scenario.version, group))
             self._advance(state, scenario, instance, now, ctx, out, None)
 
     def _on_timer(
@@ -333,7 +344,7 @@ class Engine:
         out: list[Effect],
     ) -> bool:
         """The step sends, is skipped or dropped (True), or is deferred (False: its timer
-        is set)."""
+        is set). A held-out instance's step goes the same way but publishes nothing."""
         condition = step.condition
         if condition is not None:
             done = instance.opened if condition.kind == "opened" else instance.clicked
@@ -341,6 +352,16 @@ class Engine:
                 _next_step(instance, now)
                 out.append(AdvanceInstance(instance.id, step.id, sent=False))
                 return True
+        variant = ""
+        if step.variants:
+            weights = tuple(v.weight for v in step.variants)
+            drawn = step.variants[
+                pick_variant(
+                    weights, scenario.experiment_salt, scenario.id, step.id, state.customer_id
+                )
+            ]
+            step, variant = drawn.step, drawn.name
+            instance.variants[step.id] = variant
         first_due = instance.deferred_from if instance.deferred_from is not None else due
         channel = step.channels[0]
         if step.to == "customer":
@@ -348,31 +369,36 @@ class Engine:
                 raise EngineError(f"step {step.id} of {instance.id} ran without the profile")
             chosen, refusal = ctx.channel(step.channels, state.consent_override)
             if chosen is None:
-                return _drop(instance, step, refusal, now, out)
+                return _drop(instance, step, refusal, now, out, variant)
             channel = chosen
             slot, reasons = ctx.next_slot(channel, now, state.sends, zone_name)
             if slot > now:
                 if slot > first_due + scenario.expiry_s:
-                    return _drop(instance, step, EXPIRED, now, out)
+                    return _drop(instance, step, EXPIRED, now, out, variant)
                 instance.deferred_from = first_due
                 instance.deferrals = [
                     *instance.deferrals,
                     *(r for r in reasons if r not in instance.deferrals),
                 ]
                 _schedule(instance, slot)
-                out.append(StepDeferred(instance.id, scenario.id, step.id, reasons, slot))
+                out.append(StepDeferred(instance.id, scenario.id, step.id, reasons, slot, variant))
                 return False
         if now > first_due + scenario.expiry_s:
-            return _drop(instance, step, EXPIRED, now, out)
+            return _drop(instance, step, EXPIRED, now, out, variant)
         recommendations = _recommend(state, instance, step, ctx, self.fits)
         if step.recommendations and not recommendations:
-            return _drop(instance, step, NOTHING_TO_RECOMMEND, now, out)
+            return _drop(instance, step, NOTHING_TO_RECOMMEND, now, out, variant)
         deferred_from, reasons = instance.deferred_from, tuple(instance.deferrals)
         _next_step(instance, now)
-        cid = command_id(state.customer_id, scenario.id, scenario.version, instance.id, step.id)
-        instance.sent[step.id] = cid
         instance.sent_at = now
         instance.recommended = sorted({*instance.recommended, *recommendations})
+        if instance.held_out:  # the control group: the same decisions, nothing published
+            instance.sent[step.id] = ""
+            out.append(AdvanceInstance(instance.id, step.id, sent=False))
+            out.append(StepHeldOut(instance.id, scenario.id, step.id))
+            return True
+        cid = command_id(state.customer_id, scenario.id, scenario.version, instance.id, step.id)
+        instance.sent[step.id] = cid
         if step.to == "customer":
             sends = state.sends
             sends.append([now, channel])
@@ -399,6 +425,7 @@ class Engine:
                 due_at=due,
                 deferred_from=deferred_from,
                 deferral_reasons=reasons,
+                variant=variant,
             )
         )
         return True
@@ -413,10 +440,21 @@ class Engine:
                 continue
             scenario = self._versions.get((instance.scenario_id, instance.version))
             if order.occurred_at - instance.sent_at <= self._attribution_window(instance):
-                revenue = sum(line.quantity * line.unit_price for line in bought)
+                step_id = next(reversed(instance.sent), "")  # the last step that ran
+                first = not instance.converted
+                instance.converted = True
                 out.append(
                     RecordConversion(
-                        instance.id, instance.scenario_id, order.order_id, revenue, order.currency
+                        instance.id,
+                        instance.scenario_id,
+                        order.order_id,
+                        sum(line.quantity * line.unit_price for line in bought),
+                        order.currency,
+                        CONTROL if instance.held_out else TREATMENT,
+                        step_id,
+                        instance.variants.get(step_id, ""),
+                        order.total,
+                        first,
                     )
                 )
             if instance.running and (scenario is None or scenario.exit_on_purchase):
@@ -528,15 +566,20 @@ def _product_name(trigger: Trigger, order: OrderSummary) -> str:
     return order.names[0] if order.names else ""
 
 
-def _on_engagement(state: CustomerState, event: Open | Click) -> None:
+def _on_engagement(state: CustomerState, event: Open | Click, out: list[Effect]) -> None:
+    """The first open and the first click of a message count, for the step and variant
+    that sent it; a click implies the message was opened."""
     found = state.instance_for_command(event.command_id)
     if found is None:
         return
     instance, step_id = found
+    variant = instance.variants.get(step_id, "")
     if step_id not in instance.opened:
-        instance.opened.append(step_id)  # a click implies the message was opened
+        instance.opened.append(step_id)
+        out.append(Engaged(instance.scenario_id, step_id, variant, event.channel, "opened"))
     if isinstance(event, Click) and step_id not in instance.clicked:
         instance.clicked.append(step_id)
+        out.append(Engaged(instance.scenario_id, step_id, variant, event.channel, "clicked"))
 
 
 def _recommend(
@@ -586,9 +629,11 @@ def _next_step(instance: Instance, now: float) -> None:
     instance.deferrals = []
 
 
-def _drop(instance: Instance, step: Step, reason: str, now: float, out: list[Effect]) -> bool:
+def _drop(
+    instance: Instance, step: Step, reason: str, now: float, out: list[Effect], variant: str
+) -> bool:
     _next_step(instance, now)
-    out.append(StepDropped(instance.id, instance.scenario_id, step.id, reason))
+    out.append(StepDropped(instance.id, instance.scenario_id, step.id, reason, variant))
     return True
 
 

@@ -37,11 +37,16 @@ class StartInstance:
     instance_id: Final[str]
     scenario_id: Final[str]
     version: Final[int]
+    group: Final[str]
+    """``treatment``, or ``control`` for an instance held out (it runs silently)."""
 
-    def __init__(self, instance_id: str, scenario_id: str, version: int) -> None:
+    def __init__(
+        self, instance_id: str, scenario_id: str, version: int, group: str = "treatment"
+    ) -> None:
         self.instance_id = instance_id
         self.scenario_id = scenario_id
         self.version = version
+        self.group = group
 
 
 @dataclass(slots=True, init=False)
@@ -79,12 +84,17 @@ class StepDropped:
     scenario_id: Final[str]
     step_id: Final[str]
     reason: Final[str]
+    variant: Final[str]
+    """The variant drawn, "" for a step without variants."""
 
-    def __init__(self, instance_id: str, scenario_id: str, step_id: str, reason: str) -> None:
+    def __init__(
+        self, instance_id: str, scenario_id: str, step_id: str, reason: str, variant: str = ""
+    ) -> None:
         self.instance_id = instance_id
         self.scenario_id = scenario_id
         self.step_id = step_id
         self.reason = reason
+        self.variant = variant
 
 
 @dataclass(slots=True, init=False)
@@ -97,6 +107,7 @@ class StepDeferred:
     reasons: Final[tuple[str, ...]]
     """``quiet_hours``, ``day_off``, ``holiday``, ``cap``, ``spacing``."""
     until: Final[float]
+    variant: Final[str]
 
     def __init__(
         self,
@@ -105,22 +116,72 @@ class StepDeferred:
         step_id: str,
         reasons: tuple[str, ...],
         until: float,
+        variant: str = "",
     ) -> None:
         self.instance_id = instance_id
         self.scenario_id = scenario_id
         self.step_id = step_id
         self.reasons = reasons
         self.until = until
+        self.variant = variant
+
+
+@dataclass(slots=True, init=False)
+class StepHeldOut:
+    """A step of a held-out instance ran silently: what it would have sent was decided
+    (channel, recommendations) and nothing was published. The control group's exposure."""
+
+    instance_id: Final[str]
+    scenario_id: Final[str]
+    step_id: Final[str]
+
+    def __init__(self, instance_id: str, scenario_id: str, step_id: str) -> None:
+        self.instance_id = instance_id
+        self.scenario_id = scenario_id
+        self.step_id = step_id
+
+
+@dataclass(slots=True, init=False)
+class Engaged:
+    """The first open, or the first click, of a step's message (a click counts as an open
+    too), attributed to the step and variant of the command it follows."""
+
+    scenario_id: Final[str]
+    step_id: Final[str]
+    variant: Final[str]
+    channel: Final[str]
+    kind: Final[str]
+    """``opened`` or ``clicked``."""
+
+    def __init__(
+        self, scenario_id: str, step_id: str, variant: str, channel: str, kind: str
+    ) -> None:
+        self.scenario_id = scenario_id
+        self.step_id = step_id
+        self.variant = variant
+        self.channel = channel
+        self.kind = kind
 
 
 @dataclass(slots=True, init=False)
 class RecordConversion:
+    """An order holding a recommended product within the attribution window of a send
+    (or, for a held-out instance, of a step that ran silently), attributed to the last such
+    step and its variant."""
+
     instance_id: Final[str]
     scenario_id: Final[str]
     order_id: Final[str]
     revenue: Final[int]
-    """In minor units of ``currency``."""
+    """The recommended products bought, in minor units of ``currency``."""
     currency: Final[str]
+    group: Final[str]
+    step_id: Final[str]
+    variant: Final[str]
+    basket: Final[int]
+    """The whole order's total, in minor units of ``currency``."""
+    first: Final[bool]
+    """The instance's first conversion: it counts once among the converted instances."""
 
     def __init__(
         self,
@@ -129,12 +190,22 @@ class RecordConversion:
         order_id: str,
         revenue: int,
         currency: str,
+        group: str = "treatment",
+        step_id: str = "",
+        variant: str = "",
+        basket: int = 0,
+        first: bool = True,
     ) -> None:
         self.instance_id = instance_id
         self.scenario_id = scenario_id
         self.order_id = order_id
         self.revenue = revenue
         self.currency = currency
+        self.group = group
+        self.step_id = step_id
+        self.variant = variant
+        self.basket = basket
+        self.first = first
 
 
 @dataclass(slots=True, init=False)
@@ -161,6 +232,8 @@ class SendCommand:
     deferred_from: Final[float | None]
     """When it first fell due, if it was deferred."""
     deferral_reasons: Final[tuple[str, ...]]
+    variant: Final[str]
+    """The step's variant drawn for this customer; "" for a step without variants."""
 
     def __init__(
         self,
@@ -182,6 +255,7 @@ class SendCommand:
         due_at: float = 0.0,
         deferred_from: float | None = None,
         deferral_reasons: tuple[str, ...] = (),
+        variant: str = "",
     ) -> None:
         self.command_id = command_id
         self.customer_id = customer_id
@@ -201,6 +275,7 @@ class SendCommand:
         self.due_at = due_at
         self.deferred_from = deferred_from
         self.deferral_reasons = deferral_reasons
+        self.variant = variant
 
 
 Effect = (
@@ -211,4 +286,6 @@ Effect = (
     | SendCommand
     | StepDropped
     | StepDeferred
+    | StepHeldOut
+    | Engaged
 )

@@ -82,11 +82,25 @@ class Step:
     to: str = "customer"
     """``customer``, or ``seller`` for a message to the store's staff (the tablet at the
     till): no consent, quiet hours or pressure apply, and it does not count for them."""
+    variants: tuple[Variant, ...] = ()
+    """A/B/n: each customer gets one, drawn by weight (``streams.engine.experiments``);
+    none: the step as it is."""
 
     @property
     def channel(self) -> str:
         """The preferred channel."""
         return self.channels[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One arm of a step's A/B/n test: the step with some of its fields replaced."""
+
+    name: str
+    """In the command (``variant``) and the metrics' ``variant`` label."""
+    weight: int
+    step: Step
+    """The step as this variant sends it (template, channels, recommendations, offer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +130,16 @@ class Scenario:
     takes the last place a cap leaves)."""
     source: str = ""
     """The file it was read from, for messages."""
+    holdout: int = 0
+    """Buckets of ``experiments.BUCKETS`` held out (1,000 is 10%): those customers go
+    through the scenario silently, the control group its uplift is measured against."""
+    salt: str = ""
+    """Of the holdout's and the variants' draws; empty: the scenario's id. A new salt is a
+    new experiment: new groups."""
+
+    @property
+    def experiment_salt(self) -> str:
+        return self.salt or self.id
 
     def step_index(self, step_id: str) -> int:
         return next(i for i, step in enumerate(self.steps) if step.id == step_id)

@@ -99,6 +99,12 @@ class Instance:
     """When the pending step first fell due, while it is deferred."""
     deferrals: list[str]
     """Why the pending step was deferred (``streams.engine.context``)."""
+    held_out: bool
+    """In the control group: its steps run silently, no command (drawn at entry)."""
+    variants: dict[str, str]
+    """step id -> the variant it was drawn, for steps that have variants."""
+    converted: bool
+    """A purchase was attributed to it: counted once as a converted instance."""
 
     def __init__(
         self,
@@ -122,6 +128,9 @@ class Instance:
         exit_reason: str | None = None,
         deferred_from: float | None = None,
         deferrals: list[str] | None = None,
+        held_out: bool = False,
+        variants: dict[str, str] | None = None,
+        converted: bool = False,
     ) -> None:
         self.id = id
         self.scenario_id = scenario_id
@@ -143,6 +152,9 @@ class Instance:
         self.exit_reason = exit_reason
         self.deferred_from = deferred_from
         self.deferrals = [] if deferrals is None else deferrals
+        self.held_out = held_out
+        self.variants = {} if variants is None else variants
+        self.converted = converted
 
     @property
     def running(self) -> bool:
@@ -262,7 +274,10 @@ class CustomerState:
         return {sku for order in self.orders.values() for sku in order.skus}
 
     def instance_for_command(self, command_id: str) -> tuple[Instance, str] | None:
-        """The instance and step that published ``command_id``."""
+        """The instance and step that published ``command_id`` (a held-out step published
+        none: its id is empty)."""
+        if not command_id:
+            return None
         for instance in self.instances.values():
             for step_id, sent_id in instance.sent.items():
                 if sent_id == command_id:

@@ -5,12 +5,23 @@ See ``scenarios/README.md`` for the language.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from streams.engine.scenario import Candidate, Condition, Offer, Scenario, Step, Trigger, Wait
+from streams.engine.experiments import BUCKETS
+from streams.engine.scenario import (
+    Candidate,
+    Condition,
+    Offer,
+    Scenario,
+    Step,
+    Trigger,
+    Variant,
+    Wait,
+)
 from streams.exceptions import ConfigurationError
 from streams.scenarios.exceptions import ScenarioError
 from streams.scenarios.yaml_nodes import Located
@@ -19,6 +30,7 @@ from streams.settings import CHANNELS
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_SHARE = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,2})?)\s*%\s*$")
 _CONDITION = re.compile(r"^not\s+(opened|clicked)\(\s*([\w-]+)\s*\)$")
 _SECTIONS = {
     "entry": {"once_per_order", "once_per_subscription", "not_while_running"},
@@ -36,6 +48,8 @@ _TOP_FIELDS = {
     "exit",
     "goal",
     "expiry",
+    "holdout",
+    "salt",
 }
 NOT_SCENARIOS = ("catalog.yaml", "policies.yaml")
 """Files of a scenario folder that are not scenarios: the demo catalog and the policies."""
@@ -90,6 +104,8 @@ def parse_scenario(text: str, source: str) -> Scenario:
         timezone=_timezone(doc, top),
         priority=_int(doc, top, "priority", 0, 100) if "priority" in top else 0,
         source=source,
+        holdout=share(doc, top.get("holdout", 0), "holdout"),
+        salt=_text(doc, top, "salt") if "salt" in top else "",
     )
     _check_conditions(doc, scenario)
     return scenario
@@ -133,12 +149,67 @@ def _steps(doc: Located, top: dict[str, Any]) -> tuple[Step, ...]:
     return steps
 
 
-_STEP_FIELDS = {"id", "wait", "when", "to", "channel", "template", "recommendations", "offer"}
+_STEP_FIELDS = {
+    "id",
+    "wait",
+    "when",
+    "to",
+    "channel",
+    "template",
+    "recommendations",
+    "offer",
+    "variants",
+}
+_VARIANT_FIELDS = {"name", "weight", "channel", "template", "recommendations", "offer"}
+"""What a variant may change of its step: what is sent, not when or whether."""
 
 
 def _step(doc: Located, raw: Any, path: str) -> Step:
     item = _mapping(doc, raw, path)
     _no_unknown(doc, item, path, _STEP_FIELDS)
+    step = _step_fields(doc, item, path)
+    if "variants" not in item:
+        return step
+    return dataclasses.replace(step, variants=_variants(doc, item, step, path))
+
+
+def _variants(doc: Located, item: dict[str, Any], step: Step, path: str) -> tuple[Variant, ...]:
+    """``variants: [{name: A, weight: 50}, {name: B, weight: 50, template: ...}]``: each
+    the step with the fields it names replaced."""
+    raw = item["variants"]
+    field = f"{path}.variants"
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise doc.fail(field, "expected a list of at least two variants ({name, weight, ...})")
+    variants: list[Variant] = []
+    for i, entry in enumerate(raw):
+        where = f"{field}[{i}]"
+        fields = _mapping(doc, entry, where)
+        _no_unknown(doc, fields, where, _VARIANT_FIELDS)
+        name = _text(doc, fields, "name", where)
+        if any(v.name == name for v in variants):
+            raise doc.fail(f"{where}.name", f"variant name {name!r} is used twice")
+        weight = _int(doc, fields, "weight", 1, BUCKETS, where) if "weight" in fields else 1
+        variants.append(Variant(name, weight, _variant_step(doc, fields, step, where)))
+    return tuple(variants)
+
+
+def _variant_step(doc: Located, fields: dict[str, Any], step: Step, where: str) -> Step:
+    """``step`` with what the variant names replaced, each checked at the variant's line."""
+    changes: dict[str, Any] = {}
+    if "channel" in fields:
+        changes["channels"] = _channels(doc, fields["channel"], f"{where}.channel")
+    if "template" in fields:
+        changes["template"] = _text(doc, fields, "template", where)
+    if "recommendations" in fields:
+        changes["recommendations"], changes["pick"] = _recommendations(
+            doc, fields["recommendations"], where
+        )
+    if "offer" in fields:
+        changes["offer"] = _offer(doc, fields["offer"], f"{where}.offer")
+    return dataclasses.replace(step, **changes)
+
+
+def _step_fields(doc: Located, item: dict[str, Any], path: str) -> Step:
     candidates, pick = _recommendations(doc, item.get("recommendations", []), path)
     return Step(
         id=_text(doc, item, "id", path),
@@ -151,6 +222,17 @@ def _step(doc: Located, raw: Any, path: str) -> Step:
         pick=pick,
         to=_choice(doc, item.get("to", "customer"), f"{path}.to", ("customer", "seller")),
     )
+
+
+def share(doc: Located, raw: Any, path: str) -> int:
+    """A share of customers, ``"10%"`` (0% to 100%, two decimals at most), in buckets of
+    ``experiments.BUCKETS``."""
+    if raw == 0:
+        return 0
+    match = _SHARE.match(str(raw)) if isinstance(raw, str) else None
+    if match is None or float(match.group(1)) > 100:
+        raise doc.fail(path, f'expected a share like "10%" (0% to 100%), not {raw!r}')
+    return round(float(match.group(1)) * BUCKETS / 100)
 
 
 def _channels(doc: Located, raw: Any, path: str) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from streams.engine.context import (
     QuietHours,
     known_country,
 )
+from streams.engine.experiments import ControlGroup
 from streams.scenarios.loader import (
     _bool,
     _clock,
@@ -23,7 +24,9 @@ from streams.scenarios.loader import (
     _int,
     _mapping,
     _no_unknown,
+    _text,
     _timezone_name,
+    share,
 )
 from streams.scenarios.yaml_nodes import Located
 
@@ -41,7 +44,7 @@ def load_policies(folder: Path) -> Policies:
 def parse_policies(text: str, source: str) -> Policies:
     doc = Located(source, text)
     top = _mapping(doc, doc.value, "")
-    _no_unknown(doc, top, "", {"defaults", "pressure", "quiet_hours"})
+    _no_unknown(doc, top, "", {"defaults", "pressure", "quiet_hours", "control_group"})
     pressure = _mapping(doc, top.get("pressure", {}), "pressure")
     _no_unknown(doc, pressure, "pressure", {"overall", "per_channel", "min_spacing"})
     per_channel = _mapping(doc, pressure.get("per_channel", {}), "pressure.per_channel")
@@ -61,7 +64,19 @@ def parse_policies(text: str, source: str) -> Policies:
         },
         defaults=_defaults(doc, top.get("defaults", {})),
         source=source,
+        control_group=_control_group(doc, top.get("control_group")),
     )
+
+
+def _control_group(doc: Located, raw: Any) -> ControlGroup | None:
+    """``control_group: {share: 5%, salt: 2027}``: customers held out of every scenario."""
+    if raw is None:
+        return None
+    path = "control_group"
+    item = _mapping(doc, raw, path)
+    _no_unknown(doc, item, path, {"share", "salt"})
+    salt = _text(doc, {"salt": str(item["salt"])}, "salt", path) if "salt" in item else "rebound"
+    return ControlGroup(share(doc, item.get("share"), f"{path}.share"), salt)
 
 
 def _cap(doc: Located, raw: Any, path: str) -> Cap | None:

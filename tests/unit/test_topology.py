@@ -23,7 +23,10 @@ def test_every_topic_keyed_by_customer_is_co_partitioned_with_the_tables() -> No
 
 def test_changelogs_are_compacted_and_named_as_faust_names_them() -> None:
     specs = {s.name: s for s in topic_specs(Settings(app_id="rb"))}
-    assert specs["rb-customers-changelog"].config == {"cleanup.policy": "compact", "min.insync.replicas": "1"}
+    assert specs["rb-customers-changelog"].config == {
+        "cleanup.policy": "compact",
+        "min.insync.replicas": "1",
+    }
     assert "rb-timers-due" in specs
     assert not any(name.endswith("-timers-changelog") for name in specs), "timers live in states"
 
@@ -31,4 +34,7 @@ def test_changelogs_are_compacted_and_named_as_faust_names_them() -> None:
 def test_the_scenarios_log_is_one_compacted_partition() -> None:
     specs = {s.name: s for s in topic_specs(Settings(app_id="rb"))}
     log = specs["rb-scenarios"]
-    assert (log.partitions, log.config) == (1, {"cleanup.policy": "compact", "min.insync.replicas": "1"})
+    assert (log.partitions, log.config) == (
+        1,
+        {"cleanup.policy": "compact", "min.insync.replicas": "1"},
+    )

@@ -65,6 +65,39 @@ def test_a_valid_scenario_parses() -> None:
         ("    template: t2\n", "    template: t2\n    colour: red\n", 17, "steps[1].colour"),
         ('wait: {after: 3d, at: "10:00"}', 'wait: {after: 3d, at: "25:00"}', 8, "steps[0].wait.at"),
         ("  - id: second\n", "  - id: first\n", 12, "steps[1].id"),
+        ("version: 2\n", "version: 2\nholdout: 10\n", 3, "holdout"),
+        ("version: 2\n", "version: 2\nholdout: 120%\n", 3, "holdout"),
+        ("version: 2\n", "version: 2\ncontrol: 10%\n", 3, "control"),
+        (
+            "    recommendations: [A, B]\n",
+            "    recommendations: [A, B]\n    variants: [{name: A}]\n",
+            12,
+            "steps[0].variants",
+        ),
+        (
+            "    recommendations: [A, B]\n",
+            "    recommendations: [A, B]\n    variants: [{name: A}, {name: A}]\n",
+            12,
+            "steps[0].variants[1].name",
+        ),
+        (
+            "    recommendations: [A, B]\n",
+            "    recommendations: [A, B]\n    variants: [{name: A}, {name: B, wait: 1d}]\n",
+            12,
+            "steps[0].variants[1].wait",
+        ),
+        (
+            "    recommendations: [A, B]\n",
+            "    recommendations: [A, B]\n    variants: [{name: A, weight: 0}, {name: B}]\n",
+            12,
+            "steps[0].variants[0].weight",
+        ),
+        (
+            "    recommendations: [A, B]\n",
+            "    recommendations: [A, B]\n    variants: [{name: A}, {name: B, channel: fax}]\n",
+            12,
+            "steps[0].variants[1].channel",
+        ),
     ],
 )
 def test_errors_name_file_line_and_field(old: str, new: str, line: int, field: str) -> None:
@@ -74,6 +107,25 @@ def test_errors_name_file_line_and_field(old: str, new: str, line: int, field: s
     error = caught.value
     assert (error.source, error.line, error.field) == ("bad.yaml", line, field)
     assert str(error).startswith(f"bad.yaml:{line}: {field}: ")
+
+
+def test_holdout_salt_and_variants_parse() -> None:
+    text = VALID.replace("version: 2\n", "version: 2\nholdout: 12.5%\nsalt: spring\n").replace(
+        "    recommendations: [A, B]\n",
+        "    recommendations: [A, B]\n"
+        "    variants:\n"
+        "      - {name: control-copy, weight: 3}\n"
+        "      - {name: offer, template: t-offer, recommendations: [B],\n"
+        "         offer: {code: X, description: x, discount_percent: 5}}\n",
+    )
+    scenario = parse_scenario(text, "demo.yaml")
+    assert (scenario.holdout, scenario.experiment_salt) == (1250, "spring")
+    first, offer = scenario.steps[0].variants
+    assert (first.name, first.weight, first.step.template) == ("control-copy", 3, "t")
+    assert (offer.weight, offer.step.template) == (1, "t-offer")
+    assert [c.sku for c in offer.step.recommendations] == ["B"]
+    assert offer.step.offer is not None and offer.step.wait == scenario.steps[0].wait
+    assert parse_scenario(VALID, "demo.yaml").experiment_salt == "demo"
 
 
 def test_yaml_syntax_errors_give_the_line() -> None:
@@ -138,6 +190,9 @@ def test_stored_fields_keep_their_positions() -> None:
         "exit_reason",
         "deferred_from",
         "deferrals",
+        "held_out",
+        "variants",
+        "converted",
     )
 
 

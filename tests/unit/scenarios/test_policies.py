@@ -65,6 +65,8 @@ def test_a_folder_without_policies_gets_the_defaults(tmp_path: Path) -> None:
         ("defaults:\n  consent: [email, fax]\n", 2, "defaults.consent", "channels"),
         ("defaults:\n  timezone: Mars/Olympus\n", 2, "defaults.timezone", "time zone"),
         ("caps: {}\n", 1, "caps", "unknown field"),
+        ("control_group: {share: 5}\n", 1, "control_group.share", "share like"),
+        ("control_group: {share: 5%, size: 3}\n", 1, "control_group.size", "unknown field"),
     ],
 )
 def test_mistakes_name_file_line_and_field(text: str, line: int, field: str, problem: str) -> None:
@@ -72,3 +74,10 @@ def test_mistakes_name_file_line_and_field(text: str, line: int, field: str, pro
         parse_policies(textwrap.dedent(text), "policies.yaml")
     assert str(caught.value).startswith(f"policies.yaml:{line}: {field}: ")
     assert problem in str(caught.value)
+
+
+def test_the_programme_s_control_group_parses() -> None:
+    policies = parse_policies("control_group: {share: 5%, salt: 2027}\n", "policies.yaml")
+    assert policies.control_group is not None
+    assert (policies.control_group.share, policies.control_group.salt) == (500, "2027")
+    assert parse_policies("{}\n", "policies.yaml").control_group is None
