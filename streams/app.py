@@ -51,7 +51,7 @@ def create_app(
     """A Faust app wired to ``settings``; the engine defaults to the scenario files'."""
     metrics = metrics or create_metrics(version=__version__)
     engine = engine or load_engine(Path(settings.scenarios_dir))
-    init_scenario_labels(metrics, (s.id for s in engine.scenarios))
+    init_scenario_labels(metrics, engine.scenarios)
     app = faust_app(settings)
     codec = AvroCodec(
         registry=SchemaRegistryClient(settings.schema_registry_url)

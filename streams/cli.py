@@ -172,13 +172,32 @@ def _parser() -> argparse.ArgumentParser:
 
     report = command(
         "report",
-        "an HTML page of charts from a replay's prediction or a running worker's metrics",
+        "the uplift, rates, revenue and funnels: from a replay, Prometheus or a worker",
         (),
     )
     source = report.add_mutually_exclusive_group(required=True)
     source.add_argument("prediction", type=Path, nargs="?", help="a `rebound replay --json` file")
     source.add_argument(
-        "--metrics", help="a worker's metrics URL, e.g. http://127.0.0.1:6066/metrics"
+        "--prometheus",
+        metavar="URL",
+        help="a Prometheus server scraping the workers, e.g. http://prometheus:9090: every"
+        " pod's counts over --window, restarts included",
+    )
+    source.add_argument(
+        "--metrics", help="one worker's metrics URL, e.g. http://127.0.0.1:6066/metrics"
+    )
+    report.add_argument("--window", default="30d", help="with --prometheus: how far back")
+    report.add_argument(
+        "--step",
+        default="1m",
+        help="with --prometheus: the resolution counters are read at; at most the scrape"
+        " interval counts exactly across restarts",
+    )
+    report.add_argument(
+        "--selector",
+        default="",
+        help="with --prometheus: label matchers of the workers' series, e.g."
+        ' \'namespace="shop",job="rebound-metrics"\'',
     )
     report.add_argument(
         "--output",
@@ -391,9 +410,12 @@ def _report(args: argparse.Namespace) -> None:
     import json
 
     from streams.exceptions import ConfigurationError
-    from streams.report import from_metrics, render
+    from streams.report import render
+    from streams.report_sources import from_metrics, from_prometheus
 
-    if args.metrics:
+    if args.prometheus:
+        data = from_prometheus(args.prometheus, args.window, args.step, args.selector)
+    elif args.metrics:
         data = from_metrics(args.metrics)
     else:
         try:

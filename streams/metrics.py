@@ -12,8 +12,82 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from streams.engine.context import EXPIRED, NO_APP, NO_CONSENT, NOTHING_TO_RECOMMEND
+from streams.engine.experiments import GROUPS
+from streams.engine.scenario import Scenario
 from streams.settings import CHANNELS, EVENT_KINDS
 
+FUNNEL_METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "started": (
+        "rebound_instances_started",
+        "Scenario instances started, per group (treatment, or control: held out, silent).",
+        ("scenario", "group"),
+    ),
+    "ended": (
+        "rebound_instances_ended",
+        "Scenario instances ended (completed, purchased, unsubscribed, scenario_removed).",
+        ("scenario", "reason"),
+    ),
+    "sent": (
+        "rebound_steps_sent",
+        "Send commands the broker acknowledged, per step, variant and channel.",
+        ("scenario", "step", "variant", "channel"),
+    ),
+    "held_out": (
+        "rebound_steps_held_out",
+        "Steps of held-out (control) instances that ran silently: what would have been sent.",
+        ("scenario", "step"),
+    ),
+    "dropped": (
+        "rebound_steps_dropped",
+        "Steps due to send that sent nothing: suppressed (no_consent, no_app,"
+        " nothing_to_recommend) or expired (deferred past the scenario's expiry).",
+        ("scenario", "step", "variant", "reason"),
+    ),
+    "deferred": (
+        "rebound_steps_deferred",
+        "Steps deferred to the next allowed moment, per reason (quiet_hours, day_off,"
+        " holiday, cap, spacing).",
+        ("scenario", "step", "variant", "reason"),
+    ),
+    "opened": (
+        "rebound_messages_opened",
+        "Messages opened (the first open of each), by the step and variant that sent them.",
+        ("scenario", "step", "variant", "channel"),
+    ),
+    "clicked": (
+        "rebound_messages_clicked",
+        "Messages clicked (the first click of each), by the step and variant that sent them.",
+        ("scenario", "step", "variant", "channel"),
+    ),
+    "converted": (
+        "rebound_instances_converted",
+        "Instances with a purchase of a recommended product in the attribution window, once"
+        " each, by group and by the last step and variant before the purchase.",
+        ("scenario", "group", "step", "variant"),
+    ),
+    "conversions": (
+        "rebound_conversions",
+        "Orders holding a recommended product in the attribution window (converting orders).",
+        ("scenario", "group", "step", "variant", "currency"),
+    ),
+    "revenue": (
+        "rebound_conversion_revenue_minor_units",
+        "The recommended products bought in converting orders, in the currency's minor units"
+        " (cents; the yen has none).",
+        ("scenario", "group", "step", "variant", "currency"),
+    ),
+    "basket": (
+        "rebound_conversion_basket_minor_units",
+        "The totals of converting orders, in the currency's minor units: over"
+        " rebound_conversions_total, the average basket.",
+        ("scenario", "group", "step", "variant", "currency"),
+    ),
+}
+"""The funnel of each scenario, step, variant and group: field of
+``streams.pipeline.funnel.Funnel`` -> (metric name without ``_total``, help, labels). The
+worker exports these, the replay counts the same fields, and ``rebound report`` reads either.
+Labels are bounded: scenarios, steps, variants, channels, reasons, currencies; never a
+customer or an order."""
 DEAD_LETTER_STAGES = ("decode", "validate", "handle", "command", "store")
 """decode, validate: the record; handle: deciding on it; command: building the commands it
 led to; store: its customer's record would be too large."""
@@ -45,12 +119,8 @@ class Metrics:
     outbox_republished: Counter
     """Commands published again from customers' outboxes after a recovery (a crash had
     left them unacknowledged)."""
-    instances_started: Counter
-    instances_ended: Counter
-    """By scenario and reason: completed, purchased, scenario_removed."""
-    conversions: Counter
-    conversion_revenue: Counter
-    """In major units of the currency (e.g. euros)."""
+    funnel: dict[str, Counter]
+    """``FUNNEL_METRICS``, by funnel field."""
     timers_fired: Counter
     """Due timers published back into the stream."""
     timers_pending: Gauge
@@ -59,8 +129,6 @@ class Metrics:
     """How late a timer is handled, from its due time to its handling."""
     batch_size: Histogram
     """Records per batch handled by the intake agent."""
-    steps_dropped: Counter
-    steps_deferred: Counter
     profile_reads: Counter
     profiles_invalid: Counter
 
@@ -112,30 +180,10 @@ def create_metrics(registry: CollectorRegistry | None = None, version: str = "")
             "Commands published again from outboxes after a recovery.",
             registry=registry,
         ),
-        instances_started=Counter(
-            "rebound_instances_started",
-            "Scenario instances started.",
-            ["scenario"],
-            registry=registry,
-        ),
-        instances_ended=Counter(
-            "rebound_instances_ended",
-            "Scenario instances ended.",
-            ["scenario", "reason"],
-            registry=registry,
-        ),
-        conversions=Counter(
-            "rebound_conversions",
-            "Purchases of a recommended product within the window.",
-            ["scenario"],
-            registry=registry,
-        ),
-        conversion_revenue=Counter(
-            "rebound_conversion_revenue",
-            "Revenue of conversions, in major currency units.",
-            ["scenario", "currency"],
-            registry=registry,
-        ),
+        funnel={
+            field: Counter(name, doc, list(labels), registry=registry)
+            for field, (name, doc, labels) in FUNNEL_METRICS.items()
+        },
         timers_fired=Counter(
             "rebound_timers_fired",
             "Due timers fed back into the stream (stale ones too: the engine ignores those).",
@@ -150,20 +198,6 @@ def create_metrics(registry: CollectorRegistry | None = None, version: str = "")
             "rebound_timer_lateness_seconds",
             "From a timer's due time to its handling.",
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
-            registry=registry,
-        ),
-        steps_dropped=Counter(
-            "rebound_steps_dropped",
-            "Steps due to send that sent nothing: suppressed (no_consent, no_app,"
-            " nothing_to_recommend) or expired (deferred past the scenario's expiry).",
-            ["scenario", "reason"],
-            registry=registry,
-        ),
-        steps_deferred=Counter(
-            "rebound_steps_deferred",
-            "Steps deferred to the next allowed moment, per reason (quiet_hours, day_off,"
-            " holiday, cap, spacing).",
-            ["scenario", "reason"],
             registry=registry,
         ),
         profile_reads=Counter(
@@ -197,12 +231,24 @@ def create_metrics(registry: CollectorRegistry | None = None, version: str = "")
     return metrics
 
 
-def init_scenario_labels(metrics: Metrics, scenario_ids: Iterable[str]) -> None:
-    """Create the per-scenario series at 0, so dashboards see every scenario from the start."""
-    for scenario in scenario_ids:
-        metrics.instances_started.labels(scenario)
-        metrics.conversions.labels(scenario)
+def init_scenario_labels(metrics: Metrics, scenarios: Iterable[Scenario]) -> None:
+    """Create the per-scenario series at 0, so dashboards and rates see every scenario,
+    group, step and variant from the start (a series that appears later shows no increase
+    over its first value in PromQL's ``rate``)."""
+    funnel = metrics.funnel
+    for scenario in scenarios:
+        sid = scenario.id
+        for group in GROUPS:
+            funnel["started"].labels(sid, group)
         for reason in ("completed", "purchased", "unsubscribed", "scenario_removed"):
-            metrics.instances_ended.labels(scenario, reason)
-        for reason in (NO_CONSENT, NO_APP, NOTHING_TO_RECOMMEND, EXPIRED):
-            metrics.steps_dropped.labels(scenario, reason)
+            funnel["ended"].labels(sid, reason)
+        for step in scenario.steps:
+            funnel["held_out"].labels(sid, step.id)
+            for variant in [v.name for v in step.variants] or [""]:
+                for group in GROUPS:
+                    funnel["converted"].labels(sid, group, step.id, variant)
+                for channel in step.channels:
+                    for field in ("sent", "opened", "clicked"):
+                        funnel[field].labels(sid, step.id, variant, channel)
+                for reason in (NO_CONSENT, NO_APP, NOTHING_TO_RECOMMEND, EXPIRED):
+                    funnel["dropped"].labels(sid, step.id, variant, reason)

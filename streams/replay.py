@@ -40,17 +40,11 @@ from tqdm import tqdm
 from streams.codecs import EVENT_RECORDS, AvroCodec, DecodeError
 from streams.engine import Engine, Event, InvalidEvent, TimerFired, event_from_record
 from streams.engine.context import Profile
-from streams.engine.effects import (
-    Effect,
-    ExitInstance,
-    RecordConversion,
-    SendCommand,
-    StartInstance,
-    StepDeferred,
-    StepDropped,
-)
+from streams.engine.effects import Effect, SendCommand
+from streams.engine.experiments import CONTROL, GROUPS, TREATMENT
 from streams.engine.state import CustomerState
 from streams.exceptions import ConfigurationError
+from streams.pipeline.funnel import Funnel
 
 KINDS = {name: kind for kind, name in EVENT_RECORDS.items()}
 """Avro record name -> event kind."""
@@ -68,16 +62,10 @@ class Prediction:
     until: float | None = None
     sends: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
     """(UTC day, channel, scenario, step) -> commands."""
-    deferred: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    """(scenario, step, reason) -> deferrals (a deferral has one or more reasons)."""
-    dropped: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    """(scenario, step, reason) -> steps due that sent nothing."""
-    started: Counter[str] = field(default_factory=Counter)
-    ended: Counter[tuple[str, str]] = field(default_factory=Counter)
-    """(scenario, reason) -> instances ended."""
-    conversions: Counter[str] = field(default_factory=Counter)
-    revenue: Counter[tuple[str, str]] = field(default_factory=Counter)
-    """(scenario, currency) -> revenue in minor units."""
+    funnel: Funnel = field(default_factory=Funnel)
+    """The worker's funnel counts (``streams.metrics.FUNNEL_METRICS``): started per group,
+    sent, held out, dropped and deferred per step and variant, opened, clicked, converted,
+    revenue and basket (minor units, per currency)."""
     waiting: int = 0
     """Timers still pending at the end of the replay."""
     bad: list[tuple[int, str]] = field(default_factory=list)
@@ -92,12 +80,7 @@ class Prediction:
             "last_event": _iso(self.last_event),
             "until": _iso(self.until),
             "sends": _rows(self.sends, ("day", "channel", "scenario", "step")),
-            "deferred": _rows(self.deferred, ("scenario", "step", "reason")),
-            "dropped": _rows(self.dropped, ("scenario", "step", "reason")),
-            "started": _rows(self.started, ("scenario",)),
-            "ended": _rows(self.ended, ("scenario", "reason")),
-            "conversions": _rows(self.conversions, ("scenario",)),
-            "revenue": _rows(self.revenue, ("scenario", "currency")),
+            "funnel": self.funnel.rows(),
             "waiting": self.waiting,
             "bad_lines": len(self.bad),
         }
@@ -260,23 +243,12 @@ def replay(
 
 
 def _count(prediction: Prediction, effects: list[Effect]) -> None:
+    prediction.funnel.count(effects)
     for effect in effects:
         if isinstance(effect, SendCommand):
             day = datetime.fromtimestamp(effect.created_at, tz=UTC).date().isoformat()
             prediction.sends[(day, effect.channel, effect.scenario_id, effect.step_id)] += 1
             prediction.commands.append(effect)
-        elif isinstance(effect, StepDeferred):
-            for reason in effect.reasons:
-                prediction.deferred[(effect.scenario_id, effect.step_id, reason)] += 1
-        elif isinstance(effect, StepDropped):
-            prediction.dropped[(effect.scenario_id, effect.step_id, effect.reason)] += 1
-        elif isinstance(effect, StartInstance):
-            prediction.started[effect.scenario_id] += 1
-        elif isinstance(effect, ExitInstance):
-            prediction.ended[(effect.scenario_id, effect.reason)] += 1
-        elif isinstance(effect, RecordConversion):
-            prediction.conversions[effect.scenario_id] += 1
-            prediction.revenue[(effect.scenario_id, effect.currency)] += effect.revenue
 
 
 def summary(prediction: Prediction) -> list[str]:
@@ -314,20 +286,34 @@ def summary(prediction: Prediction) -> list[str]:
     for (_, channel, scenario, step), count in p.sends.items():
         per_step[(scenario, step, channel)] += count
     out += [f"  {s:<28} {st:<20} {c:<6} {n:>7}" for (s, st, c), n in sorted(per_step.items())]
-    out += ["", "instances:"]
-    for scenario, count in sorted(p.started.items()):
-        ended = ", ".join(f"{r} {n}" for (s, r), n in sorted(p.ended.items()) if s == scenario)
-        conv = p.conversions.get(scenario, 0)
+    counts = p.funnel.counts
+    out += ["", "instances (treatment / control: held out), converted, revenue:"]
+    for scenario in sorted({key[0] for key in counts["started"]}):
+        started = {g: counts["started"][(scenario, g)] for g in GROUPS}
+        converted = {
+            g: sum(n for k, n in counts["converted"].items() if k[:2] == (scenario, g))
+            for g in GROUPS
+        }
+        ended = ", ".join(
+            f"{r} {n}" for (s, r), n in sorted(counts["ended"].items()) if s == scenario
+        )
+        revenue = ", ".join(
+            f"{n:,} {k[4]}" for k, n in sorted(counts["revenue"].items()) if k[0] == scenario
+        )
         out.append(
-            f"  {scenario:<28} started {count:>6}; ended: {ended or 'none'}; conversions {conv}"
+            f"  {scenario:<28} started {started[TREATMENT]:>6} / {started[CONTROL]:>5};"
+            f" converted {converted[TREATMENT]} / {converted[CONTROL]};"
+            f" ended: {ended or 'none'}; revenue (minor units): {revenue or 'none'}"
         )
     out += ["", "deferred (a step waited for the next allowed moment):"]
     out += [
-        f"  {s:<28} {st:<20} {r:<12} {n:>7}" for (s, st, r), n in sorted(p.deferred.items())
+        f"  {s:<28} {st:<20} {v or '-':<8} {r:<12} {n:>7}"
+        for (s, st, v, r), n in sorted(counts["deferred"].items())
     ] or ["  none"]
     out += ["", "suppressed (a step due sent nothing):"]
     out += [
-        f"  {s:<28} {st:<20} {r:<20} {n:>7}" for (s, st, r), n in sorted(p.dropped.items())
+        f"  {s:<28} {st:<20} {v or '-':<8} {r:<20} {n:>7}"
+        for (s, st, v, r), n in sorted(counts["dropped"].items())
     ] or ["  none"]
     out += ["", f"timers still waiting at the end: {p.waiting:,}"]
     return out

@@ -1,7 +1,8 @@
-"""``rebound report``: one HTML page of charts, from a replay's prediction (``rebound replay
---json``) or from a running worker's metrics (``/metrics``): sends per day and channel, the
-funnel of each scenario (started, each step's sends, conversions), and what the policies
-deferred or suppressed, by reason.
+"""``rebound report``: one HTML page, from a replay's prediction (``rebound replay --json``),
+a Prometheus server or a running worker's metrics (``streams.report_sources``): each
+scenario's conversion rate against its control group with the uplift's uncertainty, each
+step and variant's sends, open, click and conversion rates, revenue and average basket, the
+funnels, sends per day and channel, and what the policies deferred or suppressed.
 
 The page is self-contained: inline SVG drawn here, no script, no font or stylesheet fetched,
 so it opens offline and can be mailed or attached to a ticket.
@@ -10,15 +11,13 @@ so it opens offline and can be mailed or attached to a ticket.
 from __future__ import annotations
 
 import html
-import urllib.request
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from prometheus_client.parser import text_string_to_metric_families
-
-from streams.exceptions import ConfigurationError
+from streams.engine.experiments import CONTROL, TREATMENT
+from streams.uplift import Results, Uplift, compare
 
 CHANNEL_COLOURS = {"email": "#2f6fdf", "sms": "#e08a1e", "push": "#2a9d5c"}
 OTHER_COLOUR = "#7a5cc0"
@@ -26,80 +25,34 @@ DEFERRED_COLOUR = "#e0b31e"
 DROPPED_COLOUR = "#c8453c"
 FUNNEL_COLOUR = "#4a7fb0"
 CONVERSION_COLOUR = "#2a9d5c"
-
-
-def from_metrics(url: str, timeout_s: float = 10.0) -> dict[str, Any]:
-    """A worker's counters (its ``/metrics``) in the shape of a prediction: the totals since
-    the worker started (no days: one bar), commands per channel, not per step."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310
-            text = response.read().decode()
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read the metrics at {url}: {exc}") from exc
-    found: dict[str, Counter[tuple[str, ...]]] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if not sample.name.endswith("_total"):
-                continue
-            labels = sample.labels
-            key = tuple(labels.get(n, "") for n in ("channel", "scenario", "reason", "currency"))
-            found.setdefault(sample.name.removesuffix("_total"), Counter())[key] += int(
-                sample.value
-            )
-
-    def rows(name: str, *fields: str) -> list[dict[str, Any]]:
-        names = ("channel", "scenario", "reason", "currency")
-        out = []
-        for key, value in sorted(found.get(name, Counter()).items()):
-            row: dict[str, Any] = {f: key[names.index(f)] for f in fields}
-            out.append({**row, "count": int(value)})
-        return out
-
-    since = "since start"
-    return {
-        "source": url,
-        "sends": [
-            {"day": since, "channel": r["channel"], "scenario": "", "step": "", "count": r["count"]}
-            for r in rows("rebound_commands", "channel")
-        ],
-        "started": rows("rebound_instances_started", "scenario"),
-        "ended": rows("rebound_instances_ended", "scenario", "reason"),
-        "conversions": rows("rebound_conversions", "scenario"),
-        "deferred": [
-            {**r, "step": ""} for r in rows("rebound_steps_deferred", "scenario", "reason")
-        ],
-        "dropped": [{**r, "step": ""} for r in rows("rebound_steps_dropped", "scenario", "reason")],
-    }
+CONTROL_COLOUR = "#8b93a3"
 
 
 def render(data: dict[str, Any], title: str = "Rebound report") -> str:
-    """The HTML page of a prediction (or of ``from_metrics``)."""
-    sends = data.get("sends", [])
-    total = sum(r["count"] for r in sends)
-    conversions = sum(r["count"] for r in data.get("conversions", []))
-    started = sum(r["count"] for r in data.get("started", []))
-    facts = [
-        ("commands", f"{total:,}"),
-        ("instances started", f"{started:,}"),
-        ("conversions", f"{conversions:,}"),
-    ]
-    if data.get("events") is not None:
-        facts.insert(0, ("events replayed", f"{data['events']:,}"))
+    """The HTML page of a prediction, or of ``report_sources``' reading of a worker or of
+    Prometheus."""
+    results = Results(data.get("funnel", {}))
     when = data.get("first_event"), data.get("last_event")
     subtitle = (
         f"Replay of events from {when[0][:10]} to {when[1][:10]}, timers run to "
         f"{str(data.get('until'))[:10]}"
         if when[0] and when[1]
-        else f"From {html.escape(str(data.get('source', 'a worker')))}, since it started"
+        else f"From {data.get('source', 'a worker')}"
     )
+    facts = results.facts()
+    if data.get("events") is not None:
+        facts.insert(0, ("events replayed", f"{data['events']:,}"))
     sections = [
-        _section("Sends per day", "sends-per-day", _sends_per_day(sends)),
-        _section("Funnel per scenario", "funnel", _funnels(data)),
-        _section("Deferred and suppressed, by reason", "deferrals", _deferrals(data)),
+        _section("Uplift per scenario", "uplift", _uplift_table(results)),
+        _section("Steps and variants", "variants", _variants_table(results)),
+        _section("Funnel per scenario", "funnel", _funnels(results)),
+        _section("Sends per day", "sends-per-day", _sends_per_day(data.get("sends", []))),
+        _section("Deferred and suppressed, by reason", "deferrals", _deferrals(results)),
+        _section("How to read uplift", "reading", READING),
     ]
     stamp = datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     cards = "".join(
-        f'<div class="fact"><b>{value}</b><span>{html.escape(name)}</span></div>'
+        f'<div class="fact"><b>{html.escape(value)}</b><span>{html.escape(name)}</span></div>'
         for name, value in facts
     )
     return f"""<!doctype html>
@@ -108,9 +61,14 @@ def render(data: dict[str, Any], title: str = "Rebound report") -> str:
 body {{ font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #1d2330; }}
 h1 {{ margin: 0 0 4px; font-size: 22px; }} h2 {{ font-size: 16px; margin: 28px 0 8px; }}
 .sub {{ color: #5b6475; margin-bottom: 16px; }}
-.facts {{ display: flex; gap: 16px; }}
+.facts {{ display: flex; flex-wrap: wrap; gap: 16px; }}
 .fact {{ border: 1px solid #d8dce4; border-radius: 6px; padding: 8px 14px; }}
 .fact b {{ display: block; font-size: 20px; }} .fact span {{ color: #5b6475; }}
+table {{ border-collapse: collapse; }}
+td, th {{ border-bottom: 1px solid #e3e6ec; padding: 4px 10px; text-align: right; }}
+td:first-child, th:first-child, td.text {{ text-align: left; }}
+th {{ color: #5b6475; font-weight: 600; }}
+.significant {{ color: #1f7a45; font-weight: 600; }} .pending {{ color: #8a6d1e; }}
 svg text {{ font: 12px system-ui, sans-serif; fill: #1d2330; }}
 .empty {{ color: #5b6475; font-style: italic; }}
 </style></head><body>
@@ -119,6 +77,21 @@ svg text {{ font: 12px system-ui, sans-serif; fill: #1d2330; }}
 {"".join(sections)}
 </body></html>
 """
+
+
+READING = """<p>Each scenario holds out a share of the customers who enter it (its
+<code>holdout</code>, and the programme's <code>control_group</code>): they go through the
+scenario silently, on the same schedule and rules, and get nothing. Their conversion rate is
+what the scenario's customers would have done anyway. <b>Uplift</b> is the treated rate minus
+the control rate, in percentage points, with its 95% confidence interval (Newcombe's, from
+statsmodels): when the interval excludes 0 the difference is <span class="significant">
+significant</span>; otherwise it may be chance, and the table says about how many more
+customers, at the current split, would show the observed difference with 80% power.
+<b>Incremental revenue</b> is the treated group's attributed revenue minus what the control
+group's revenue per customer predicts for as many customers. A variant's rate is its
+conversions (the purchase followed it, and no later step: last touch) over its sends; it is
+compared with the control group's instances that reached the same step silently and the
+purchases that followed those.</p>"""
 
 
 def _section(title: str, ident: str, body: str) -> str:
@@ -211,39 +184,130 @@ def _hbars(rows: list[tuple[str, int, str]], width: int = 900) -> str:
     return "".join(parts)
 
 
-def _funnels(data: dict[str, Any]) -> str:
-    started = {r["scenario"]: r["count"] for r in data.get("started", [])}
-    conversions = {r["scenario"]: r["count"] for r in data.get("conversions", [])}
-    steps: dict[str, Counter[str]] = {}
-    for row in data.get("sends", []):
-        if row.get("scenario"):
-            steps.setdefault(row["scenario"], Counter())[row["step"]] += row["count"]
-    purchased = {
-        r["scenario"]: r["count"] for r in data.get("ended", []) if r["reason"] == "purchased"
-    }
-    scenarios = sorted(set(started) | set(steps) | set(conversions))
-    if not scenarios:
-        return '<p class="empty">no instance</p>'
+def _table(header: list[str], rows: list[list[str]], empty: str) -> str:
+    if not rows:
+        return f'<p class="empty">{html.escape(empty)}</p>'
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(cell for cell in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _cell(text: str, css: str = "") -> str:
+    return f'<td class="{css}">{html.escape(text)}</td>' if css else f"<td>{html.escape(text)}</td>"
+
+
+def _verdict_cell(uplift: Uplift | None, missing: str) -> str:
+    if uplift is None:
+        return _cell(missing, "text pending")
+    return _cell(uplift.verdict(), "text significant" if uplift.significant else "text pending")
+
+
+def _uplift_table(results: Results) -> str:
+    rows = []
+    for scenario in results.scenarios():
+        treated, control = results.started(scenario, TREATMENT), results.started(scenario, CONTROL)
+        t_conv, c_conv = (
+            results.converted(scenario, TREATMENT),
+            results.converted(scenario, CONTROL),
+        )
+        uplift = compare(treated, t_conv, control, c_conv)
+        rows.append(
+            [
+                _cell(scenario, "text"),
+                _cell(f"{treated:,}"),
+                _cell(f"{t_conv:,} ({_rate(t_conv, treated)})"),
+                _cell(f"{control:,}"),
+                _cell(f"{c_conv:,} ({_rate(c_conv, control)})"),
+                _verdict_cell(uplift, "no control group: set a holdout to measure uplift"),
+                _cell(results.incremental_revenue(scenario), "text"),
+            ]
+        )
+    header = [
+        "scenario",
+        "treated",
+        "converted",
+        "control",
+        "converted",
+        "uplift (conversion rate)",
+        "incremental revenue",
+    ]
+    return _table(header, rows, "no instance")
+
+
+def _variants_table(results: Results) -> str:
+    rows = []
+    for scenario, step, variant in results.steps():
+        sent = results.sum("sent", scenario=scenario, step=step, variant=variant)
+        opened = results.sum("opened", scenario=scenario, step=step, variant=variant)
+        clicked = results.sum("clicked", scenario=scenario, step=step, variant=variant)
+        converted = results.sum(
+            "converted", scenario=scenario, group=TREATMENT, step=step, variant=variant
+        )
+        money = {"scenario": scenario, "group": TREATMENT, "step": step, "variant": variant}
+        uplift = results.step_uplift(scenario, step, variant)
+        rows.append(
+            [
+                _cell(scenario, "text"),
+                _cell(step, "text"),
+                _cell(variant or "-", "text"),
+                _cell(f"{sent:,}"),
+                _cell(f"{opened:,} ({_rate(opened, sent)})"),
+                _cell(f"{clicked:,} ({_rate(clicked, sent)})"),
+                _cell(f"{converted:,} ({_rate(converted, sent)})"),
+                _cell(results.money("revenue", **money), "text"),
+                _cell(results.average_basket(**money), "text"),
+                _verdict_cell(uplift, "no control group"),
+            ]
+        )
+    header = [
+        "scenario",
+        "step",
+        "variant",
+        "sent",
+        "opened",
+        "clicked",
+        "converted",
+        "revenue",
+        "average basket",
+        "against the control group",
+    ]
+    return _table(header, rows, "no step ran")
+
+
+def _funnels(results: Results) -> str:
     out = []
-    for scenario in scenarios:
-        rows = [("started", started.get(scenario, 0), FUNNEL_COLOUR)]
-        rows += [
-            (f"sent: {step}", n, FUNNEL_COLOUR)
-            for step, n in steps.get(scenario, Counter()).items()
-        ]
-        rows.append(("ended on a purchase", purchased.get(scenario, 0), CONVERSION_COLOUR))
-        rows.append(("conversions", conversions.get(scenario, 0), CONVERSION_COLOUR))
+    for scenario in results.scenarios():
+        rows = [("started", results.started(scenario, TREATMENT), FUNNEL_COLOUR)]
+        for _, step, _ in [k for k in results.steps() if k[0] == scenario]:
+            if any(r[0] == f"sent: {step}" for r in rows):
+                continue
+            rows.append(
+                (f"sent: {step}", results.sum("sent", scenario=scenario, step=step), FUNNEL_COLOUR)
+            )
+            for field in ("opened", "clicked"):
+                count = results.sum(field, scenario=scenario, step=step)
+                rows.append((f"{field}: {step}", count, FUNNEL_COLOUR))
+        rows.append(("converted", results.converted(scenario, TREATMENT), CONVERSION_COLOUR))
+        control = results.started(scenario, CONTROL)
+        if control:
+            rows.append(("control group: entered", control, CONTROL_COLOUR))
+            converted = results.converted(scenario, CONTROL)
+            rows.append(("control group: converted", converted, CONTROL_COLOUR))
         out.append(f"<h3>{html.escape(scenario)}</h3>{_hbars(rows)}")
-    return "".join(out)
+    return "".join(out) or '<p class="empty">no instance</p>'
 
 
-def _deferrals(data: dict[str, Any]) -> str:
+def _deferrals(results: Results) -> str:
     deferred: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
-    for row in data.get("deferred", []):
-        deferred[row["reason"]] += row["count"]
-    for row in data.get("dropped", []):
-        dropped[row["reason"]] += row["count"]
+    for row in results.funnel.get("deferred", []):
+        deferred[row["reason"]] += row["value"]
+    for row in results.funnel.get("dropped", []):
+        dropped[row["reason"]] += row["value"]
     rows = [(f"deferred: {r}", n, DEFERRED_COLOUR) for r, n in deferred.most_common()]
     rows += [(f"suppressed: {r}", n, DROPPED_COLOUR) for r, n in dropped.most_common()]
     return _hbars(rows)
+
+
+def _rate(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"

@@ -8,6 +8,7 @@ personal data: channel services resolve the customer id themselves.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -59,6 +60,7 @@ def command_record(command: SendCommand, products: list[Product]) -> dict[str, A
         if command.deferred_from is None
         else int(command.deferred_from * 1000),
         "deferral_reasons": list(command.deferral_reasons),
+        "variant": command.variant or None,
     }
 
 
@@ -122,4 +124,8 @@ class Commands:
     ) -> None:
         commands = [items[i][0] for i in indexes]
         self._metrics.commands.labels(commands[0].channel).inc(len(commands))  # one topic
+        steps = Counter((c.scenario_id, c.step_id, c.variant, c.channel) for c in commands)
+        sent = self._metrics.funnel["sent"]
+        for labels, count in steps.items():
+            sent.labels(*labels).inc(count)
         on_delivery(commands)

@@ -107,12 +107,13 @@ def command_to_list(command: SendCommand) -> list[Any]:
         command.due_at,
         command.deferred_from,
         list(command.deferral_reasons),
+        command.variant,
     ]
 
 
 def command_from_list(fields: list[Any]) -> SendCommand:
     """The send command of an outbox entry (``command_to_list``; one stored before the
-    command said when it was due has 15 fields)."""
+    command said when it was due has 15 fields, before it carried its variant 18)."""
     offer = fields[9]
     later = fields[15:18] if len(fields) >= 18 else [0.0, None, []]
     return SendCommand(
@@ -134,4 +135,5 @@ def command_from_list(fields: list[Any]) -> SendCommand:
         float(later[0]),
         None if later[1] is None else float(later[1]),
         tuple(later[2]),
+        fields[18] if len(fields) > 18 else "",
     )

@@ -75,14 +75,15 @@ def test_a_known_recording_gives_the_expected_counts(tmp_path: Path) -> None:
         ("email", COFFEE, "reminder"): 1,
         ("push", "in-store-bike", "at-the-till"): 1,
     }
-    assert prediction.started == {COFFEE: 3, "in-store-bike": 1}
-    assert prediction.ended == {
+    counts = prediction.funnel.counts
+    assert counts["started"] == {(COFFEE, "treatment"): 3, ("in-store-bike", "treatment"): 1}
+    assert counts["ended"] == {
         (COFFEE, "completed"): 2,
         (COFFEE, "purchased"): 1,
         ("in-store-bike", "completed"): 1,
     }
-    assert prediction.conversions == {COFFEE: 1}
-    assert prediction.revenue == {(COFFEE, "EUR"): 1490}
+    assert counts["converted"] == {(COFFEE, "treatment", "accessories", ""): 1}
+    assert counts["revenue"] == {(COFFEE, "treatment", "accessories", "", "EUR"): 1490}
     assert [number for number, _ in prediction.bad] == [10, 11]
     assert prediction.events == 9
     assert prediction.customers == 4
@@ -123,4 +124,13 @@ def test_the_command_prints_the_prediction_and_writes_it(
     assert f"{path}:10: not JSON" in printed.err
     written: dict[str, Any] = json.loads(out.read_text())
     assert sum(row["count"] for row in written["sends"]) == 5
-    assert written["conversions"] == [{"scenario": COFFEE, "count": 1}]
+    assert written["funnel"]["revenue"] == [
+        {
+            "scenario": COFFEE,
+            "group": "treatment",
+            "step": "accessories",
+            "variant": "",
+            "currency": "EUR",
+            "value": 1490,
+        }
+    ]

@@ -70,6 +70,7 @@ def send_command() -> dict:
         "due_at": WHEN,
         "deferred_from": None,
         "deferral_reasons": ["quiet_hours"],
+        "variant": "B",
     }
 
 

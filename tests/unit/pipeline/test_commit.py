@@ -215,7 +215,7 @@ async def test_each_customer_is_stored_once_per_batch_with_its_timer() -> None:
     assert h.sample("rebound_events_total", kind="order") == 2
     assert h.sample("rebound_events_total", kind="delivery") == 2
     scenario = "coffee-machine-after-delivery"
-    assert h.sample("rebound_instances_started_total", scenario=scenario) == 2
+    assert h.sample("rebound_instances_started_total", scenario=scenario, group="treatment") == 2
     assert h.dead_letters() == []
 
 
@@ -250,7 +250,7 @@ async def test_a_large_batchs_profiles_are_read_in_parts_each_customer_once() ->
     ]
     assert sorted(c for lookup in h.profiles.lookups for c in lookup) == sorted(customers)
     scenario = "coffee-machine-after-delivery"
-    assert h.sample("rebound_instances_started_total", scenario=scenario) == len(customers) - 2
+    assert h.sample("rebound_instances_started_total", scenario=scenario, group="treatment") == len(customers) - 2
     assert not h.state(customers[0]).instances, "the first part's profile applies"
     assert not h.state(customers[-1]).instances, "the last part's profile applies"
 
@@ -260,7 +260,7 @@ async def test_the_profile_read_decides_an_unsubscribed_customer_enters_nothing(
     h.profiles.profiles["c1"] = Profile(unsubscribed=True)
     await h.handle([h.event(e) for e in coffee("c1") + coffee("c2")])
     scenario = "coffee-machine-after-delivery"
-    assert h.sample("rebound_instances_started_total", scenario=scenario) == 1
+    assert h.sample("rebound_instances_started_total", scenario=scenario, group="treatment") == 1
     assert list(h.state("c2").instances)
     assert not h.state("c1").instances
 
