@@ -157,7 +157,9 @@ def test_the_chart_declares_the_worker_s_topics_with_their_settings() -> None:
         t["spec"]["topicName"]: (t["spec"]["partitions"], t["spec"].get("config", {}))
         for t in by_kind(docs, "KafkaTopic")
     }
-    settings = Settings(app_id="rebound", topic_prefix="shop1.", partitions=12, replication_factor=3)
+    settings = Settings(
+        app_id="rebound", topic_prefix="shop1.", partitions=12, replication_factor=3
+    )
     wanted = {s.name: (s.partitions, s.config) for s in topic_specs(settings)}
     assert declared == wanted
 

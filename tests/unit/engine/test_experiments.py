@@ -16,8 +16,8 @@ from streams.engine.effects import (
     StartInstance,
     StepHeldOut,
 )
-from streams.engine.experiments import BUCKETS, ControlGroup, bucket, pick_variant
 from streams.engine.events import Order, OrderLine
+from streams.engine.experiments import BUCKETS, ControlGroup, bucket, pick_variant
 from streams.engine.scenario import Scenario
 from streams.scenarios.loader import parse_scenario
 from tests.unit.engine.simulation import COFFEE_MACHINE, DAY, T0, Simulation
@@ -127,7 +127,8 @@ def test_a_held_out_customer_gets_no_command_on_the_same_schedule() -> None:
     silent = [e for e in held.effects if isinstance(e, StepHeldOut)]
     assert [e.step_id for e in silent] == ["first", "reminder"], "not opened: the reminder too"
     assert [s.step_id for s in treated.sends] == ["first", "reminder"]
-    assert held.state is not None and treated.state is not None
+    assert held.state is not None
+    assert treated.state is not None
     [held_instance] = held.state.instances.values()
     [treated_instance] = treated.state.instances.values()
     assert held_instance.last_step_at == treated_instance.last_step_at

@@ -250,7 +250,10 @@ async def test_a_large_batchs_profiles_are_read_in_parts_each_customer_once() ->
     ]
     assert sorted(c for lookup in h.profiles.lookups for c in lookup) == sorted(customers)
     scenario = "coffee-machine-after-delivery"
-    assert h.sample("rebound_instances_started_total", scenario=scenario, group="treatment") == len(customers) - 2
+    assert (
+        h.sample("rebound_instances_started_total", scenario=scenario, group="treatment")
+        == len(customers) - 2
+    )
     assert not h.state(customers[0]).instances, "the first part's profile applies"
     assert not h.state(customers[-1]).instances, "the last part's profile applies"
 

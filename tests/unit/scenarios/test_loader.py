@@ -124,7 +124,8 @@ def test_holdout_salt_and_variants_parse() -> None:
     assert (first.name, first.weight, first.step.template) == ("control-copy", 3, "t")
     assert (offer.weight, offer.step.template) == (1, "t-offer")
     assert [c.sku for c in offer.step.recommendations] == ["B"]
-    assert offer.step.offer is not None and offer.step.wait == scenario.steps[0].wait
+    assert offer.step.offer is not None
+    assert offer.step.wait == scenario.steps[0].wait
     assert parse_scenario(VALID, "demo.yaml").experiment_salt == "demo"
 
 
