@@ -6,7 +6,7 @@ day, channel, scenario, step, count) and ``funnel`` (``Funnel.rows``: per field 
 
 Totals from Prometheus are exact, not extrapolated: PromQL's ``increase`` extrapolates to
 the window's ends (3 commands may read 3.4). Each counter is read as the sum of its steps
-over a subquery, ``sum_over_time(((m - m offset S) >= 0 or m)[window:S])``: between two
+over a subquery, ``sum_over_time(((m - m offset S) >= 0 or (m + 0))[window:S])``: between two
 steps a counter adds what it grew by; after a restart (it fell, or its series was gone) it
 adds its new value; a series that appears adds its first value. With ``S`` at most the
 scrape interval this counts every increment; with a longer ``S``, what a pod counted in its
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
@@ -78,7 +79,9 @@ def from_prometheus(
 
 def _exact_total(series: str, window: str, step: str) -> str:
     """PromQL: what ``series`` counted over ``window``, exactly (the module's docstring)."""
-    return f"sum_over_time((({series} - {series} offset {step}) >= 0 or {series})[{window}:{step}])"
+    # ``+ 0`` drops the metric's name, as the difference does: the two sides are one series.
+    growth = f"({series} - {series} offset {step}) >= 0 or ({series} + 0)"
+    return f"sum_over_time(({growth})[{window}:{step}])"
 
 
 def _sends_per_day(
@@ -126,8 +129,19 @@ def _get(url: str, timeout_s: float) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310
             return bytes(response.read())
+    except urllib.error.HTTPError as exc:  # Prometheus says why in the body
+        raise ConfigurationError(
+            f"{url.split('?')[0]} answered {exc.code}: {_reason(exc)}"
+        ) from exc
     except OSError as exc:
         raise ConfigurationError(f"cannot read {url.split('?')[0]}: {exc}") from exc
+
+
+def _reason(error: urllib.error.HTTPError) -> str:
+    try:
+        return str(json.loads(error.read()).get("error"))
+    except (ValueError, OSError):
+        return str(error.reason)
 
 
 def _rows(counts: dict[tuple[str, ...], float], labels: tuple[str, ...]) -> list[dict[str, Any]]:
