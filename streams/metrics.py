@@ -11,7 +11,17 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
-from streams.engine.context import EXPIRED, NO_APP, NO_CONSENT, NOTHING_TO_RECOMMEND
+from streams.engine.context import (
+    CAP,
+    DAY_OFF,
+    EXPIRED,
+    HOLIDAY,
+    NO_APP,
+    NO_CONSENT,
+    NOTHING_TO_RECOMMEND,
+    QUIET_HOURS,
+    SPACING,
+)
 from streams.engine.experiments import GROUPS
 from streams.engine.scenario import Scenario
 from streams.settings import CHANNELS, EVENT_KINDS
@@ -252,3 +262,5 @@ def init_scenario_labels(metrics: Metrics, scenarios: Iterable[Scenario]) -> Non
                         funnel[field].labels(sid, step.id, variant, channel)
                 for reason in (NO_CONSENT, NO_APP, NOTHING_TO_RECOMMEND, EXPIRED):
                     funnel["dropped"].labels(sid, step.id, variant, reason)
+                for reason in (QUIET_HOURS, DAY_OFF, HOLIDAY, CAP, SPACING):
+                    funnel["deferred"].labels(sid, step.id, variant, reason)

@@ -100,11 +100,14 @@ class WorkerProcess:
         return samples
 
     def metric(self, name: str, **labels: str) -> float:
-        """One sample's value (0 when absent or when the worker does not answer)."""
+        """The sum of the samples of ``name`` whose labels include ``labels`` (0 when none,
+        or when the worker does not answer)."""
         try:
-            return self.metrics().get((name, tuple(sorted(labels.items()))), 0.0)
+            samples = self.metrics()
         except OSError:
             return 0.0
+        wanted = set(labels.items())
+        return sum(v for (n, found), v in samples.items() if n == name and wanted <= set(found))
 
     def wait_for(
         self, condition: Callable[[], bool], timeout_s: float, what: str, poll_s: float = 0.25
