@@ -381,3 +381,56 @@ def test_the_alert_rules_are_valid_prometheus_rules(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS: 5 rules found" in done.stdout
+
+
+def pod_spec(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    [statefulset] = by_kind(docs, "StatefulSet")
+    spec: dict[str, Any] = statefulset["spec"]["template"]["spec"]
+    return spec
+
+
+def test_the_pod_runs_under_its_own_account_without_a_token() -> None:
+    docs = render()
+    [account] = by_kind(docs, "ServiceAccount")
+    assert account["automountServiceAccountToken"] is False
+    pod = pod_spec(docs)
+    assert pod["serviceAccountName"] == account["metadata"]["name"] == "rb-rebound"
+    assert pod["automountServiceAccountToken"] is False
+    own = pod_spec(render(**{"serviceAccount.create": "false", "serviceAccount.name": "crm"}))
+    assert own["serviceAccountName"] == "crm"
+
+
+def test_workers_are_kept_apart_by_default_and_it_is_settable() -> None:
+    soft = pod_spec(render())["affinity"]["podAntiAffinity"]
+    [preferred] = soft["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert preferred["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    hard = pod_spec(render(podAntiAffinity="hard"))["affinity"]["podAntiAffinity"]
+    assert "requiredDuringSchedulingIgnoredDuringExecution" in hard
+    assert "affinity" not in pod_spec(render(podAntiAffinity="none"))
+    [spread] = pod_spec(render())["topologySpreadConstraints"]
+    assert spread["whenUnsatisfiable"] == "ScheduleAnyway"
+
+
+def test_security_contexts_are_on_by_default_and_settable_for_openshift() -> None:
+    pod = pod_spec(render())
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 10001
+    [worker] = pod["containers"]
+    assert worker["securityContext"]["readOnlyRootFilesystem"] is True
+    assert worker["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    openshift = pod_spec(
+        render(
+            **{
+                "podSecurityContext.runAsUser": "null",
+                "podSecurityContext.runAsGroup": "null",
+                "podSecurityContext.fsGroup": "null",
+            }
+        )
+    )["securityContext"]
+    assert openshift == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def test_volumes_are_retained_on_delete_and_scale_in_by_default() -> None:
+    [statefulset] = by_kind(render(), "StatefulSet")
+    policy = statefulset["spec"]["persistentVolumeClaimRetentionPolicy"]
+    assert policy == {"whenDeleted": "Retain", "whenScaled": "Retain"}

@@ -125,3 +125,13 @@ saslSecretKey: {{ $key | quote }}
 {{- end -}}
 {{- printf "%s://%s%s:%v/%v" $scheme $auth $r.host $r.port $r.database -}}
 {{- end -}}
+
+{{/* The workers' ServiceAccount: serviceAccount.name, else the release's full name when the
+chart creates it, else "default". */}}
+{{- define "rebound.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- .Values.serviceAccount.name | default (include "rebound.fullname" .) -}}
+{{- else -}}
+{{- .Values.serviceAccount.name | default "default" -}}
+{{- end -}}
+{{- end -}}
