@@ -365,22 +365,41 @@ def test_values_that_cannot_work_are_refused_by_the_schema() -> None:
     assert "securityProtocol" in done.stderr
 
 
-def test_the_alert_rules_are_valid_prometheus_rules(tmp_path: Path) -> None:
+ALERTS_TEST = Path(__file__).resolve().parent / "alerts_test.yaml"
+
+
+def test_the_alert_rules_are_valid_and_each_is_tested_firing_and_not(tmp_path: Path) -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool is not installed: `make system` installs Debian's prometheus")
     [rule] = by_kind(render(FULL), "PrometheusRule")
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(yaml.safe_dump(rule["spec"]))
-    done = subprocess.run(
-        [promtool, "check", "rules", str(rules)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "SUCCESS: 5 rules found" in done.stdout
+    alerts = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    for alert in alerts:
+        annotations = alert["annotations"]
+        assert {"summary", "description", "runbook_url"} <= set(annotations), alert["alert"]
+        anchor = annotations["runbook_url"].split("#")[1]
+        assert f'<a id="{anchor}"></a>' in RUNBOOKS.read_text(), f"{anchor} has no runbook"
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule["spec"]))
+    shutil.copy(ALERTS_TEST, tmp_path / "alerts_test.yaml")
+    for command in (["check", "rules", "rules.yaml"], ["test", "rules", "alerts_test.yaml"]):
+        done = subprocess.run(
+            [promtool, *command],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    tests = yaml.safe_load(ALERTS_TEST.read_text())["tests"]
+    cases = [case for test in tests for case in test["alert_rule_test"]]
+    for alert in alerts:
+        mine = [c for c in cases if c["alertname"] == alert["alert"]]
+        assert any(c["exp_alerts"] for c in mine), f"{alert['alert']} is never shown firing"
+        assert any(not c["exp_alerts"] for c in mine), f"{alert['alert']} never shown quiet"
+
+
+RUNBOOKS = Path(__file__).resolve().parents[2] / "docs" / "runbooks.md"
 
 
 def pod_spec(docs: list[dict[str, Any]]) -> dict[str, Any]:
