@@ -1,17 +1,85 @@
-"""What the local Kafka broker and Redis server share: free ports, a child process, waiting."""
+"""What the local Kafka broker and Redis server share: free ports, a child process, waiting.
+
+Every child (Kafka, Redis, Prometheus, a worker) dies with the process that started it: it
+runs in a session of its own (Ctrl-C in the terminal reaches the parent only, which stops
+them in order), and asks Linux for SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), so a
+parent killed with SIGKILL, or closed with its terminal, leaves nothing running."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import fcntl
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from devtools.localstack.exceptions import LocalStackError
+
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+"""Loaded before any fork: the child only calls into it."""
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` of every child: SIGTERM when the process that started it dies (Linux;
+    elsewhere, nothing). Also when it died already, between the fork and this call."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def start_child(argv: Sequence[str], log: Any, **options: Any) -> subprocess.Popen[bytes]:
+    """A child in a session of its own, its output in ``log``, dying with this process."""
+    return subprocess.Popen(  # noqa: S603 (argv is built by us)
+        argv,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=die_with_parent,  # only prctl runs in the child; no thread of ours forks
+        **options,
+    )
+
+
+class FolderLock:
+    """An exclusive lock on a data folder for as long as this process lives (``flock``: the
+    kernel releases it when the process dies, however it dies). A second stack on the same
+    folder is refused, naming the process that holds it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / ".lock"
+        self._handle: Any = None
+
+    def acquire(self) -> FolderLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise LocalStackError(
+                f"a local stack already runs on {self.path.parent} (pid {holder}): stop it "
+                f"(Ctrl-C in its terminal, or kill {holder}) or give another --dir"
+            ) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
 
 def free_port() -> int:
@@ -37,9 +105,7 @@ class ChildProcess:
 
     def spawn(self, argv: Sequence[str], env: dict[str, str] | None = None) -> None:
         with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(  # noqa: S603 (argv is built by us)
-                argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-            )
+            self._process = start_child(argv, log, env=env)
 
     @property
     def pid(self) -> int | None:

@@ -22,7 +22,7 @@ from kafka.errors import KafkaError
 from devtools.demo import DemoProducer, DemoWorld, demo_profiles, write_profiles
 from devtools.localstack.command_reader import CommandReader
 from devtools.localstack.kafka import LocalKafka
-from devtools.localstack.process import free_port, port_answers
+from devtools.localstack.process import FolderLock, free_port, port_answers
 from devtools.localstack.redis import LocalRedis
 from devtools.localstack.worker import WorkerProcess
 from streams.edge.redis.catalog import load_catalog_file
@@ -79,11 +79,14 @@ def run_local(root: Path, rate_per_s: float = 5.0) -> None:
     ``REBOUND_*`` variables the user set are honoured (the scenarios' folder, the topics'
     prefix, the app id...); ``REBOUND_BROKER_URL`` or ``REBOUND_REDIS_URL`` set means that
     service is the user's own, and no local one is started for it."""
-    root.mkdir(parents=True, exist_ok=True)
+    lock = FolderLock(root).acquire()  # one stack per folder; released when this process dies
     # Kafka and Redis start empty every time, so the worker's tables must too: RocksDB
     # files left by an earlier run would hold customers that no changelog knows.
     shutil.rmtree(root / "worker", ignore_errors=True)
-    signal.signal(signal.SIGTERM, _interrupt)  # stop everything on `kill` as on Ctrl-C
+    # Stop everything on `kill` and on a closed terminal as on Ctrl-C; a SIGKILL leaves no
+    # handler, and the children stop themselves (``process.die_with_parent``).
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     user = Settings.from_env()
     own_kafka = "REBOUND_BROKER_URL" in os.environ
     own_redis = "REBOUND_REDIS_URL" in os.environ
@@ -118,6 +121,7 @@ def run_local(root: Path, rate_per_s: float = 5.0) -> None:
             print("\nrebound: stopping ...", flush=True)
         finally:
             worker.stop()
+    lock.release()
     print("rebound: stopped", flush=True)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.localstack.exceptions import LocalStackError
+from devtools.localstack.process import start_child
 from streams.settings import Settings
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -47,13 +48,8 @@ class WorkerProcess:
         """Spawn the worker and wait until it owns partitions."""
         env = {**os.environ, **self.settings.to_env(), **self.env}
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "streams", "worker"],
-                env=env,
-                cwd=self.cwd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+            self.process = start_child(
+                [sys.executable, "-m", "streams", "worker"], log, env=env, cwd=self.cwd
             )
         self.wait_for(
             lambda: self.health().get("assigned_partitions", 0) > 0,
