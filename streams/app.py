@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from streams import __version__
 from streams.codecs import AvroCodec, SchemaRegistryClient
+from streams.edge.faust.observe import observe
 from streams.edge.faust.producer import DirectProducer
 from streams.edge.faust.runtime import attach, customers_table, faust_app, raw_topic
 from streams.edge.faust.tables import PartitionedTable
@@ -60,7 +61,7 @@ def create_app(
         logical_types=False,  # timestamps as epoch ms: the engine takes either
     )
     redis = _redis(settings.redis_url)
-    producer = DirectProducer(app)
+    producer = DirectProducer(app, metrics)
     table = customers_table(app, CUSTOMERS_TABLE, settings)
     customers = PartitionedTable(table, producer)
     due_topic, repartition = due_timers_topic(settings), repartition_topic(settings)
@@ -75,6 +76,7 @@ def create_app(
         Catalog(redis, metrics),
         Ledger(redis, metrics, settings.ledger_ttl_s),
         metrics,
+        clock=settings.clock(),
     )
     protocol = CommitProtocol(
         Processor(
@@ -119,6 +121,7 @@ def create_app(
 
     app.timer(FITS_REFRESH_S)(refresh_fits)
     add_pages(app, metrics, check_redis)
+    observe(app, metrics)
     return app
 
 

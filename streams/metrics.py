@@ -6,10 +6,21 @@ first event. No label carries personal data: no customer id, no order id, no add
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
 
 from streams.engine.context import (
     CAP,
@@ -141,11 +152,37 @@ class Metrics:
     """Records per batch handled by the intake agent."""
     profile_reads: Counter
     profiles_invalid: Counter
+    rebalances: Counter
+    """Consumer group rebalances this worker took part in."""
+    rebalance_duration: Histogram
+    """From a rebalance's start to its end, the recovery of the partitions that came
+    included."""
+    commit_duration: Histogram
+    """Faust's commit: the producer flushed (commands, changelog), then the offsets."""
+    batch_duration: Histogram
+    """A fetched batch through the commit protocol, from its intake to its acknowledgement."""
+    command_latency: Histogram
+    """From the moment a step was due (the event's own time, for a step sent at once) to
+    the broker's acknowledgement of its command."""
+    producer_errors: Counter
+    """Records the broker refused after the producer's retries, by topic (the worker
+    stops)."""
+    redis_duration: Histogram
+    """Redis calls that answered, by operation."""
+
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600)
 
 
 def create_metrics(registry: CollectorRegistry | None = None, version: str = "") -> Metrics:
-    """Declare the metrics in ``registry`` (a fresh one by default) and initialise known labels."""
-    registry = registry if registry is not None else CollectorRegistry()
+    """Declare the metrics in ``registry`` (a fresh one by default) and initialise known
+    labels; a fresh registry also gets prometheus_client's process, platform and garbage
+    collector metrics (``process_*``, ``python_*``)."""
+    if registry is None:
+        registry = CollectorRegistry()
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
     metrics = Metrics(
         registry=registry,
         events=Counter(
@@ -229,6 +266,47 @@ def create_metrics(registry: CollectorRegistry | None = None, version: str = "")
             buckets=(1, 10, 100, 500, 1000, 2000, 5000, 10000),
             registry=registry,
         ),
+        rebalances=Counter(
+            "rebound_rebalances", "Consumer group rebalances of this worker.", registry=registry
+        ),
+        rebalance_duration=Histogram(
+            "rebound_rebalance_duration_seconds",
+            "From a rebalance's start to its end, recovery included.",
+            buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
+            registry=registry,
+        ),
+        commit_duration=Histogram(
+            "rebound_commit_duration_seconds",
+            "Faust's commit: the producer flushed, then the offsets committed.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        ),
+        batch_duration=Histogram(
+            "rebound_batch_duration_seconds",
+            "A fetched batch through the commit protocol.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        ),
+        command_latency=Histogram(
+            "rebound_command_latency_seconds",
+            "From a step's due time (the event's time, for a step at once) to the broker's"
+            " acknowledgement of its command.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        ),
+        producer_errors=Counter(
+            "rebound_producer_errors",
+            "Records the broker refused after the producer's retries (the worker stops).",
+            ["topic"],
+            registry=registry,
+        ),
+        redis_duration=Histogram(
+            "rebound_redis_command_duration_seconds",
+            "Redis calls that answered, by operation.",
+            ["operation"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=registry,
+        ),
     )
     for kind in EVENT_KINDS:
         metrics.events.labels(kind)
@@ -258,9 +336,74 @@ def init_scenario_labels(metrics: Metrics, scenarios: Iterable[Scenario]) -> Non
                 for group in GROUPS:
                     funnel["converted"].labels(sid, group, step.id, variant)
                 for channel in step.channels:
-                    for field in ("sent", "opened", "clicked"):
-                        funnel[field].labels(sid, step.id, variant, channel)
+                    for name in ("sent", "opened", "clicked"):
+                        funnel[name].labels(sid, step.id, variant, channel)
                 for reason in (NO_CONSENT, NO_APP, NOTHING_TO_RECOMMEND, EXPIRED):
                     funnel["dropped"].labels(sid, step.id, variant, reason)
                 for reason in (QUIET_HOURS, DAY_OFF, HOLIDAY, CAP, SPACING):
                     funnel["deferred"].labels(sid, step.id, variant, reason)
+
+
+@dataclass
+class WorkerState:
+    """What a running worker knows of its partitions when Prometheus scrapes it."""
+
+    consumed: dict[tuple[str, int], tuple[int | None, int | None]] = field(default_factory=dict)
+    """(topic, partition) -> (high watermark, committed offset), for the partitions it
+    consumes (None: not known yet)."""
+    restoring: dict[tuple[str, int, str], tuple[int, int]] = field(default_factory=dict)
+    """(changelog topic, partition, active or standby) -> (last offset applied, last offset
+    of the changelog when the recovery began)."""
+    ready: bool = False
+
+
+class WorkerCollector(Collector):
+    """The lag, the committed offsets and the restore progress of the partitions a worker
+    holds, read when Prometheus scrapes (``state`` comes from the edge), and whether it is
+    ready. Labels: topic, partition (bounded by the partition count), replica."""
+
+    def __init__(self, state: Callable[[], WorkerState]) -> None:
+        self._state = state
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        state = self._state()
+        lag = GaugeMetricFamily(
+            "rebound_consumer_lag_records",
+            "Records on a partition this worker consumes that its committed offset has not"
+            " passed: the high watermark minus the committed offset.",
+            labels=["topic", "partition"],
+        )
+        committed = GaugeMetricFamily(
+            "rebound_consumer_committed_offset",
+            "The offset this worker last committed on a partition (progress: a stalled"
+            " partition's stays still).",
+            labels=["topic", "partition"],
+        )
+        for (topic, partition), (high, done) in sorted(state.consumed.items()):
+            labels = [topic, str(partition)]
+            if done is not None:
+                committed.add_metric(labels, done)
+            if high is not None:
+                lag.add_metric(labels, max(0, high - (done or 0)))
+        remaining = GaugeMetricFamily(
+            "rebound_restore_remaining_records",
+            "Changelog records left to restore into a table partition (0 once restored).",
+            labels=["topic", "partition", "replica"],
+        )
+        restored = GaugeMetricFamily(
+            "rebound_restore_offset",
+            "The last changelog offset restored into a table partition.",
+            labels=["topic", "partition", "replica"],
+        )
+        for (topic, partition, replica), (offset, last) in sorted(state.restoring.items()):
+            labels = [topic, str(partition), replica]
+            restored.add_metric(labels, offset)
+            remaining.add_metric(labels, max(0, last - offset))
+        ready = GaugeMetricFamily(
+            "rebound_ready", "1 when the worker runs with its tables recovered, else 0."
+        )
+        ready.add_metric([], 1 if state.ready else 0)
+        yield from (lag, committed, remaining, restored, ready)
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        return iter(())

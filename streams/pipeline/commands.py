@@ -74,8 +74,11 @@ class Commands:
         catalog: Catalog,
         ledger: Ledger,
         metrics: Metrics,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        """``clock``: the worker's, for the commands' latency (None: not measured)."""
         self._names = topic_names
+        self._clock = clock
         self._codec = codec
         self._catalog = catalog
         self.ledger = ledger
@@ -128,4 +131,9 @@ class Commands:
         sent = self._metrics.funnel["sent"]
         for labels, count in steps.items():
             sent.labels(*labels).inc(count)
+        if self._clock is not None:
+            now, latency = self._clock(), self._metrics.command_latency
+            for command in commands:
+                if command.due_at:
+                    latency.observe(max(0.0, now - command.due_at))
         on_delivery(commands)

@@ -13,14 +13,13 @@ from typing import Any
 
 import pytest
 import yaml
-from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.metrics import create_metrics, init_scenario_labels
+from streams.metrics import WorkerCollector, WorkerState, create_metrics, init_scenario_labels
 from tests.unit.engine.simulation import SCENARIOS
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "deploy/helm/rebound/dashboards/rebound.json"
-METRIC = re.compile(r"\b(rebound_[a-z_]+)\b")
+METRIC = re.compile(r"\b((?:rebound|process)_[a-z_]+)\b")
 
 
 def queries() -> list[tuple[str, str]]:
@@ -32,8 +31,12 @@ def queries() -> list[tuple[str, str]]:
 def exported() -> set[str]:
     from prometheus_client import generate_latest
 
-    metrics = create_metrics(CollectorRegistry())
+    metrics = create_metrics()  # the worker's: with the process collectors
     init_scenario_labels(metrics, SCENARIOS)
+    state = WorkerState({("orders", 0): (10, 5)}, {("c", 0, "active"): (3, 9)}, ready=True)
+    metrics.registry.register(WorkerCollector(lambda: state))
+    metrics.producer_errors.labels("orders")
+    metrics.redis_duration.labels("profiles")
     metrics.funnel["revenue"].labels("s", "treatment", "a", "", "EUR").inc()
     metrics.funnel["basket"].labels("s", "treatment", "a", "", "EUR").inc()
     metrics.funnel["conversions"].labels("s", "treatment", "a", "", "EUR").inc()
@@ -52,7 +55,7 @@ def test_every_dashboard_query_names_a_metric_the_worker_exports() -> None:
 
 def test_every_query_is_scoped_to_the_chosen_namespace_and_job() -> None:
     for title, expr in queries():
-        for selector in re.findall(r"rebound_[a-z_]+(\{[^}]*\})?", expr):
+        for selector in re.findall(r"(?:rebound|process)_[a-z_]+(\{[^}]*\})?", expr):
             assert 'namespace=~"$namespace"' in selector, title
             assert 'job=~"$job"' in selector, title
     variables = {v["name"] for v in json.loads(DASHBOARD.read_text())["templating"]["list"]}

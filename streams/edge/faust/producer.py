@@ -21,14 +21,16 @@ from typing import Any
 from aiokafka.partitioner import DefaultPartitioner
 
 from streams.edge.faust.stop import stop_worker
+from streams.metrics import Metrics
 from streams.pipeline.ports import Headers, KeyedRecord, Record
 
 log = logging.getLogger(__name__)
 
 
 class DirectProducer:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, metrics: Metrics) -> None:
         self._app = app
+        self._metrics = metrics
         self._crashes: set[asyncio.Future[Any]] = set()
         self._partitioner = DefaultPartitioner()
 
@@ -110,6 +112,7 @@ class DirectProducer:
         error = done.exception()
         if error is None:
             return True
+        self._metrics.producer_errors.labels(topic).inc()
         log.error("delivery to %s failed: %s; stopping", topic, type(error).__name__)
         self._crashes.add(asyncio.ensure_future(stop_worker(self._app, error)))
         return False

@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import os
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -72,7 +73,9 @@ def attach(
     @app.agent(batches, name="intake", concurrency=1)
     async def intake_agent(stream: Any) -> None:
         async for batch in stream:
+            started = time.perf_counter()
             await handle_or_stop(app, app.consumer, protocol, batch, turns, crash_at)  # type: ignore[arg-type]
+            metrics.batch_duration.observe(time.perf_counter() - started)
             metrics.batch_size.observe(len(batch.records))
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]

@@ -59,7 +59,8 @@ class Catalog:
                     pipe.hgetall(KEY_PREFIX + sku)
                 return list(await pipe.execute())
 
-        for sku, fields in zip(skus, await until_redis_answers(fetch, self._metrics), strict=True):
+        found = await until_redis_answers(fetch, self._metrics, "catalog")
+        for sku, fields in zip(skus, found, strict=True):
             self._cache[sku] = (now + CACHE_TTL_S, self._product(sku, fields))
 
     def _product(self, sku: str, fields: dict[bytes, bytes]) -> Product | None:
@@ -105,7 +106,7 @@ async def read_fits(redis: Redis, metrics: Metrics) -> dict[str, frozenset[str]]
     async def fetch() -> dict[Any, Any]:
         return dict(await redis.hgetall(FITS_KEY))
 
-    return parse_fits(await until_redis_answers(fetch, metrics))
+    return parse_fits(await until_redis_answers(fetch, metrics, "catalog_fits"))
 
 
 def file_fits(path: Path) -> dict[str, frozenset[str]]:

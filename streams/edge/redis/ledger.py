@@ -40,7 +40,7 @@ class Ledger:
         seen: list[bool] = []
         for chunk in _chunks([KEY_PREFIX + c for c in command_ids]):
             values = await until_redis_answers(
-                functools.partial(self._redis.mget, chunk), self._metrics
+                functools.partial(self._redis.mget, chunk), self._metrics, "ledger_read"
             )
             seen += [value is not None for value in values]
         return seen
@@ -49,7 +49,7 @@ class Ledger:
         """Remember ``command_ids``, once the broker has acknowledged them."""
         for chunk in _chunks([KEY_PREFIX + c for c in command_ids]):
             record = functools.partial(self._record, keys=chunk, args=[self._ttl_s])
-            await until_redis_answers(record, self._metrics)
+            await until_redis_answers(record, self._metrics, "ledger_write")
 
 
 def _chunks(keys: list[str]) -> list[list[str]]:

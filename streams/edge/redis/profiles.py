@@ -226,13 +226,13 @@ class Profiles:
         plain = [c for c in customer_ids if SEPARATOR not in c]
         for customer_id in set(customer_ids).difference(plain):  # cannot be joined: alone
             alone = functools.partial(self._redis.hgetall, KEY_PREFIX + customer_id)
-            fields = await until_redis_answers(alone, self._metrics)
+            fields = await until_redis_answers(alone, self._metrics, "profiles")
             flat = [str(part) for pair in fields.items() for part in pair]
             read[customer_id] = self._profile(customer_id, flat) if flat else None
         for start in range(0, len(plain), CHUNK):
             chunk = plain[start : start + CHUNK]
             call = functools.partial(self._read_script, args=[SEPARATOR.join(chunk), KEY_PREFIX])
-            replies = await until_redis_answers(call, self._metrics)
+            replies = await until_redis_answers(call, self._metrics, "profiles")
             for customer_id, reply in zip(chunk, replies, strict=True):
                 if not reply:  # no profile: the defaults apply
                     read[customer_id] = None

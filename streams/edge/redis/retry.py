@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -20,10 +21,15 @@ T = TypeVar("T")
 MAX_BACKOFF_S = 5.0
 
 
-async def until_redis_answers(call: Callable[[], Awaitable[T]], metrics: Metrics) -> T:
-    """Run ``call``, retrying with backoff while Redis is unreachable (reported in metrics)."""
+async def until_redis_answers(
+    call: Callable[[], Awaitable[T]], metrics: Metrics, operation: str
+) -> T:
+    """Run ``call``, retrying with backoff while Redis is unreachable (reported in metrics);
+    the time of the call that answered is ``operation``'s in
+    ``rebound_redis_command_duration_seconds``."""
     backoff = 0.1
     while True:
+        started = time.perf_counter()
         try:
             result = await call()
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
@@ -32,6 +38,7 @@ async def until_redis_answers(call: Callable[[], Awaitable[T]], metrics: Metrics
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
         else:
+            metrics.redis_duration.labels(operation).observe(time.perf_counter() - started)
             metrics.redis_up.set(1)
             return result
 

@@ -11,7 +11,13 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from streams.engine.effects import Engaged, RecordConversion, StartInstance, StepHeldOut
-from streams.metrics import FUNNEL_METRICS, create_metrics, init_scenario_labels
+from streams.metrics import (
+    FUNNEL_METRICS,
+    WorkerCollector,
+    WorkerState,
+    create_metrics,
+    init_scenario_labels,
+)
 from streams.pipeline.funnel import Funnel
 from streams.pipeline.tally import Tally
 from streams.report import render
@@ -81,8 +87,10 @@ def test_promtool_finds_no_naming_problem_in_the_metrics() -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool is not installed: `make system` installs Debian's prometheus")
-    metrics = create_metrics(CollectorRegistry())
+    metrics = create_metrics()  # the worker's registry: process and platform collectors too
     init_scenario_labels(metrics, SCENARIOS)
+    state = WorkerState({("orders", 0): (10, 5)}, {("c", 0, "active"): (3, 9)}, ready=True)
+    metrics.registry.register(WorkerCollector(lambda: state))
     tally = Tally()
     tally.count([conversion("EUR", 1490, 2390)])
     tally.report(metrics)
@@ -132,3 +140,22 @@ def test_the_page_shows_the_uplift_rates_and_revenue() -> None:
     assert "€630.00" in page
     assert "€20.00" in page, "the average basket"
     assert "90 (10.0%)" in page, "the variant's conversions over its sends"
+
+
+def test_the_worker_s_partitions_give_lag_progress_and_restore() -> None:
+    metrics = create_metrics(CollectorRegistry())
+    state = WorkerState(
+        consumed={("orders", 0): (120, 100), ("orders", 1): (7, None), ("clicks", 2): (None, 5)},
+        restoring={("rb-customers-changelog", 3, "active"): (40, 99)},
+        ready=False,
+    )
+    metrics.registry.register(WorkerCollector(lambda: state))
+    value = metrics.registry.get_sample_value
+    assert value("rebound_consumer_lag_records", {"topic": "orders", "partition": "0"}) == 20
+    assert value("rebound_consumer_lag_records", {"topic": "orders", "partition": "1"}) == 7
+    assert value("rebound_consumer_committed_offset", {"topic": "clicks", "partition": "2"}) == 5
+    assert value("rebound_consumer_lag_records", {"topic": "clicks", "partition": "2"}) is None
+    restore = {"topic": "rb-customers-changelog", "partition": "3", "replica": "active"}
+    assert value("rebound_restore_remaining_records", restore) == 59
+    assert value("rebound_restore_offset", restore) == 40
+    assert value("rebound_ready", {}) == 0
