@@ -113,7 +113,9 @@ def run_local(root: Path, rate_per_s: float = 5.0) -> None:
                 f"{worker.url}/health, log in {worker.log_path}\n"
                 f"rebound: demo time runs {settings.time_scale:,.0f} times faster (a day in "
                 f"{86400 / settings.time_scale:.0f} s; REBOUND_TIME_SCALE) for the worker and "
-                f"the demo customers, who order, open, click and buy; Ctrl-C stops all",
+                f"the demo customers, who order, open, click and buy; Ctrl-C stops all\n"
+                f"rebound: the funnel so far, as a page: .venv/bin/rebound report --metrics "
+                f"{worker.url}/metrics -o var/report.html",
                 flush=True,
             )
             feed_demo(settings, rate_per_s, worker)
