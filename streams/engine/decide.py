@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from streams.engine.conditions import Facts, evaluate, unsent_references
 from streams.engine.context import (
     EXPIRED,
     NOTHING_TO_RECOMMEND,
@@ -29,7 +30,7 @@ from streams.engine.effects import (
     StepHeldOut,
     TimerFired,
 )
-from streams.engine.events import Click, Consent, Delivery, Event, Open, Order
+from streams.engine.events import Click, Consent, Delivery, Event, Open, Order, OrderLine
 from streams.engine.exceptions import EngineError
 from streams.engine.experiments import CONTROL, TREATMENT, held_out, pick_variant
 from streams.engine.ids import command_id
@@ -51,6 +52,8 @@ from streams.engine.state import (
 from streams.engine.timing import due_time
 
 Input = Event | TimerFired
+PREVIOUS_NOT_SENT = "previous_not_sent"
+"""A step dropped because its condition asks of an earlier step that sent nothing."""
 CATEGORY_PREFIX = "category:"
 """In a catalog's ``fits``: a category rather than a SKU."""
 _ENGAGEMENTS = (Open, Click)
@@ -175,7 +178,7 @@ class Engine:
         elif isinstance(event, Delivery):
             self._on_delivery(state, event, now, ctx, effects)
         elif isinstance(event, _ENGAGEMENTS):
-            _on_engagement(state, event, effects)
+            self._on_engagement(state, event, now, effects)
         elif isinstance(event, TimerFired):
             self._on_timer(state, event, now, ctx, effects)
         elif isinstance(event, Consent):
@@ -251,7 +254,12 @@ class Engine:
             trigger = scenario.trigger
             if not _matches(trigger, summary):
                 continue
-            if not _may_enter(state, scenario, order_id, summary.subscription_id):
+            if not _may_enter(state, scenario, order_id, summary.subscription_id, now):
+                continue
+            if scenario.entry_condition is not None and not evaluate(
+                scenario.entry_condition,
+                Facts(state, None, summary, ctx.attribute, now, now),
+            ):
                 continue
             instance = Instance(
                 id=f"{scenario.id}:{order_id}",
@@ -263,6 +271,7 @@ class Engine:
                 product_name=_product_name(trigger, summary),
                 next_step=0,
                 last_step_at=at,
+                started_at=at,
                 held_out=held_out(
                     state.customer_id,
                     scenario.id,
@@ -329,6 +338,8 @@ class Engine:
             scheduled = None
             if not self._run_step(state, scenario, instance, step, due, now, ctx, zone_name, out):
                 return  # deferred
+            if not instance.running:
+                return  # ended by its condition (``otherwise: end``)
         _end(instance, "completed", now, out)
 
     def _run_step(
@@ -347,11 +358,12 @@ class Engine:
         is set). A held-out instance's step goes the same way but publishes nothing."""
         condition = step.condition
         if condition is not None:
-            done = instance.opened if condition.kind == "opened" else instance.clicked
-            if condition.step_id in done:
-                _next_step(instance, now)
-                out.append(AdvanceInstance(instance.id, step.id, sent=False))
-                return True
+            if unsent_references(condition, instance):  # a follow-up of what did not happen
+                return _drop(instance, step, PREVIOUS_NOT_SENT, now, out, "")
+            since = instance.started_at or instance.last_step_at
+            order = state.orders.get(instance.order_id)
+            if not evaluate(condition, Facts(state, instance, order, ctx.attribute, since, now)):
+                return _otherwise(scenario, instance, step, now, out)
         variant = ""
         if step.variants:
             weights = tuple(v.weight for v in step.variants)
@@ -385,7 +397,7 @@ class Engine:
                 return False
         if now > first_due + scenario.expiry_s:
             return _drop(instance, step, EXPIRED, now, out, variant)
-        recommendations = _recommend(state, instance, step, ctx, self.fits)
+        recommendations = _recommend(state, scenario, instance, step, ctx, self.fits)
         if step.recommendations and not recommendations:
             return _drop(instance, step, NOTHING_TO_RECOMMEND, now, out, variant)
         deferred_from, reasons = instance.deferred_from, tuple(instance.deferrals)
@@ -431,37 +443,68 @@ class Engine:
         return True
 
     def _convert(self, state: CustomerState, order: Order, now: float, out: list[Effect]) -> None:
-        """A purchase of a recommended product: a conversion, and the end of the instance."""
+        """A purchase: a conversion of each instance that recommended what it holds (within
+        the attribution window), and the end of the instances whose exit rule it meets."""
         for instance in state.instances.values():
-            if instance.sent_at is None:
-                continue
-            bought = [line for line in order.lines if line.sku in instance.recommended]
-            if not bought:
-                continue
             scenario = self._versions.get((instance.scenario_id, instance.version))
-            if order.occurred_at - instance.sent_at <= self._attribution_window(instance):
-                step_id = next(reversed(instance.sent), "")  # the last step that ran
-                first = not instance.converted
-                instance.converted = True
-                out.append(
-                    RecordConversion(
-                        instance.id,
-                        instance.scenario_id,
-                        order.order_id,
-                        sum(line.quantity * line.unit_price for line in bought),
-                        order.currency,
-                        CONTROL if instance.held_out else TREATMENT,
-                        step_id,
-                        instance.variants.get(step_id, ""),
-                        order.total,
-                        first,
-                    )
-                )
-            if instance.running and (scenario is None or scenario.exit_on_purchase):
-                if instance.due_at is not None:  # its timer's fire becomes a no-op
-                    instance.timer_version += 1
-                    instance.due_at = None
+            bought = [line for line in order.lines if line.sku in instance.recommended]
+            if bought and instance.sent_at is not None:
+                self._attribute(instance, order, bought, out)
+            if instance.running and scenario is not None:
+                reason = _exit_reason(scenario, order, bool(bought))
+                if reason is not None:
+                    _cancel_timer(instance)
+                    _end(instance, reason, now, out)
+            elif instance.running and scenario is None and bought:
+                _cancel_timer(instance)
                 _end(instance, "purchased", now, out)
+
+    def _attribute(
+        self, instance: Instance, order: Order, bought: list[OrderLine], out: list[Effect]
+    ) -> None:
+        """A conversion of ``instance``, when ``order`` falls in its attribution window."""
+        sent_at = instance.sent_at
+        if sent_at is None or order.occurred_at - sent_at > self._attribution_window(instance):
+            return
+        step_id = next(reversed(instance.sent), "")  # the last step that ran
+        first = not instance.converted
+        instance.converted = True
+        out.append(
+            RecordConversion(
+                instance.id,
+                instance.scenario_id,
+                order.order_id,
+                sum(line.quantity * line.unit_price for line in bought),
+                order.currency,
+                CONTROL if instance.held_out else TREATMENT,
+                step_id,
+                instance.variants.get(step_id, ""),
+                order.total,
+                first,
+            )
+        )
+
+    def _on_engagement(
+        self, state: CustomerState, event: Open | Click, now: float, out: list[Effect]
+    ) -> None:
+        """The first open and the first click of a message count, for the step and variant
+        that sent it; a click implies the message was opened. A click ends an instance whose
+        scenario exits on one."""
+        found = state.instance_for_command(event.command_id)
+        if found is None:
+            return
+        instance, step_id = found
+        variant = instance.variants.get(step_id, "")
+        if step_id not in instance.opened:
+            instance.opened.append(step_id)
+            out.append(Engaged(instance.scenario_id, step_id, variant, event.channel, "opened"))
+        if isinstance(event, Click) and step_id not in instance.clicked:
+            instance.clicked.append(step_id)
+            out.append(Engaged(instance.scenario_id, step_id, variant, event.channel, "clicked"))
+            scenario = self._versions.get((instance.scenario_id, instance.version))
+            if instance.running and scenario is not None and scenario.exit_on_click:
+                _cancel_timer(instance)
+                _end(instance, "clicked", now, out)
 
     def _forget_old(self, state: CustomerState, now: float, ctx: Context) -> None:
         state.pruned_at = now
@@ -510,7 +553,11 @@ def _subscription_key(scenario_id: str, subscription_id: str) -> str:
 
 
 def _may_enter(
-    state: CustomerState, scenario: Scenario, order_id: str, subscription_id: str | None
+    state: CustomerState,
+    scenario: Scenario,
+    order_id: str,
+    subscription_id: str | None,
+    now: float,
 ) -> bool:
     if scenario.once_per_order and f"{scenario.id}:{order_id}" in state.entered:
         return False
@@ -520,6 +567,13 @@ def _may_enter(
         and _subscription_key(scenario.id, subscription_id) in state.entered
     ):
         return False
+    if scenario.cooldown_s:
+        prefix = scenario.id + ":"
+        last = max(
+            (at for key, at in state.entered.items() if key.startswith(prefix)), default=None
+        )
+        if last is not None and now - last < scenario.cooldown_s:
+            return False
     if scenario.not_while_running:
         for instance in state.instances.values():
             if instance.ended_at is None and instance.scenario_id == scenario.id:
@@ -554,6 +608,7 @@ def _summary(order: Order, relevant: frozenset[str]) -> OrderSummary:
         order.subscription_plan,
         order.subscription_period,
         order.subscription_id,
+        order.total,
     )
 
 
@@ -566,24 +621,9 @@ def _product_name(trigger: Trigger, order: OrderSummary) -> str:
     return order.names[0] if order.names else ""
 
 
-def _on_engagement(state: CustomerState, event: Open | Click, out: list[Effect]) -> None:
-    """The first open and the first click of a message count, for the step and variant
-    that sent it; a click implies the message was opened."""
-    found = state.instance_for_command(event.command_id)
-    if found is None:
-        return
-    instance, step_id = found
-    variant = instance.variants.get(step_id, "")
-    if step_id not in instance.opened:
-        instance.opened.append(step_id)
-        out.append(Engaged(instance.scenario_id, step_id, variant, event.channel, "opened"))
-    if isinstance(event, Click) and step_id not in instance.clicked:
-        instance.clicked.append(step_id)
-        out.append(Engaged(instance.scenario_id, step_id, variant, event.channel, "clicked"))
-
-
 def _recommend(
     state: CustomerState,
+    scenario: Scenario,
     instance: Instance,
     step: Step,
     ctx: Context,
@@ -591,19 +631,81 @@ def _recommend(
 ) -> tuple[str, ...]:
     """The step's candidates the customer has not bought, whose attributes the profile
     declares and that fit the instance's order (the catalog's ``fits``); with ``pick``, at
-    most that many, those not recommended yet first."""
-    bought = state.bought()
-    skus = [
+    most that many, those not recommended yet first. A step that recommends what was bought
+    (replenishment) starts with the trigger order's products and leaves none out for having
+    been bought."""
+    order = state.orders.get(instance.order_id)
+    skus: list[str] = []
+    if step.recommend_bought and order is not None:
+        skus = _bought_again(scenario, order)
+    bought = set() if step.recommend_bought else state.bought()
+    skus += [
         c.sku
         for c in step.recommendations
         if c.sku not in bought
+        and c.sku not in skus
         and all(ctx.attribute(k) == v for k, v in c.requires)
-        and (c.sku not in fits or _fits(fits[c.sku], state.orders.get(instance.order_id)))
+        and (c.sku not in fits or _fits(fits[c.sku], order))
     ]
     if step.pick is not None:
         seen = instance.recommended
         skus = ([s for s in skus if s not in seen] + [s for s in skus if s in seen])[: step.pick]
     return tuple(skus)
+
+
+def _bought_again(scenario: Scenario, order: OrderSummary) -> list[str]:
+    """The trigger order's products to buy again: its lines of the trigger's SKU or category,
+    else all of them."""
+    trigger = scenario.trigger
+    # Not strict: the lists are built together (_summary), and strict checks cost.
+    matching = [
+        sku
+        for sku, category in zip(order.skus, order.categories)  # noqa: B905
+        if sku == trigger.sku or category == trigger.category
+    ]
+    return matching or list(order.skus)
+
+
+def _exit_reason(scenario: Scenario, order: Order, bought_recommended: bool) -> str | None:
+    """Why ``order`` ends an instance of ``scenario``, if it does."""
+    rule = scenario.exit_on_purchase
+    if rule == "recommended":
+        return "purchased" if bought_recommended else None
+    if rule == "any":
+        return "purchased_any"
+    if rule == "category":
+        hit = any(line.category in scenario.exit_values for line in order.lines)
+        return "purchased_category" if hit else None
+    if rule == "sku":
+        return (
+            "purchased_sku"
+            if any(line.sku in scenario.exit_values for line in order.lines)
+            else None
+        )
+    return None
+
+
+def _cancel_timer(instance: Instance) -> None:
+    """Its pending timer's fire becomes a no-op."""
+    if instance.due_at is not None:
+        instance.timer_version += 1
+        instance.due_at = None
+
+
+def _otherwise(
+    scenario: Scenario, instance: Instance, step: Step, now: float, out: list[Effect]
+) -> bool:
+    """The step's condition does not hold: the next step, the end, or the step named."""
+    out.append(AdvanceInstance(instance.id, step.id, sent=False))
+    if step.otherwise == "end":
+        _next_step(instance, now)
+        _end(instance, "condition", now, out)
+    elif step.otherwise is not None:
+        _next_step(instance, now)
+        instance.next_step = scenario.step_index(step.otherwise)
+    else:
+        _next_step(instance, now)
+    return True
 
 
 def _fits(targets: frozenset[str], order: OrderSummary | None) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from streams.engine.conditions import Expr
+
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
@@ -39,15 +41,6 @@ class Wait:
 
 
 @dataclass(frozen=True, slots=True)
-class Condition:
-    """``not opened(step)`` or ``not clicked(step)``: run only if that message was not."""
-
-    kind: str
-    """``opened`` or ``clicked``."""
-    step_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class Offer:
     code: str
     description: str
@@ -74,7 +67,8 @@ class Step:
     recommendations: tuple[Candidate, ...]
     """SKUs (the catalog gives their names, prices and links), in order of preference.
     Products the customer already bought are left out."""
-    condition: Condition | None = None
+    condition: Expr | None = None
+    """``when``: the step runs only if it holds (``streams.engine.conditions``)."""
     offer: Offer | None = None
     pick: int | None = None
     """Recommend at most this many, preferring products not recommended yet in the
@@ -85,6 +79,12 @@ class Step:
     variants: tuple[Variant, ...] = ()
     """A/B/n: each customer gets one, drawn by weight (``streams.engine.experiments``);
     none: the step as it is."""
+    otherwise: str | None = None
+    """When the condition does not hold: None, the next step; ``end``, the instance ends;
+    a later step's id, the instance goes on there."""
+    recommend_bought: bool = False
+    """Recommend what the trigger order bought (its lines of the trigger's category or SKU,
+    else all of them): replenishment. Products already bought are then not left out."""
 
     @property
     def channel(self) -> str:
@@ -115,8 +115,16 @@ class Scenario:
     """One instance per subscription id, ever: a renewal of the subscription starts nothing."""
     not_while_running: bool = True
     """No new instance while one of this scenario runs for the customer."""
-    exit_on_purchase: bool = True
-    """Stop when the customer buys a recommended product."""
+    exit_on_purchase: str = "recommended"
+    """Stop when the customer buys: ``recommended`` (a product a step recommended), ``any``
+    (anything), ``category`` or ``sku`` (of ``exit_values``), or ``none``."""
+    exit_values: tuple[str, ...] = ()
+    exit_on_click: bool = False
+    """Stop when the customer clicks a message of the instance."""
+    entry_condition: Expr | None = None
+    """``entry.when``: an instance starts only if it holds at the trigger."""
+    cooldown_s: float = 0.0
+    """``entry.cooldown``: no new instance this long after the customer's last entry."""
     attribution_window_s: float = 14 * 86400.0
     """A purchase of a recommended product this long after a send counts as a conversion."""
     expiry_s: float = 2 * 86400.0

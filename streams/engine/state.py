@@ -46,6 +46,8 @@ class OrderSummary:
     subscription_plan: str | None
     subscription_period: int | None
     subscription_id: str | None
+    total: int
+    """The order's total, in minor units (``order_value`` in conditions)."""
 
     def __init__(
         self,
@@ -57,6 +59,7 @@ class OrderSummary:
         subscription_plan: str | None = None,
         subscription_period: int | None = None,
         subscription_id: str | None = None,
+        total: int = 0,
     ) -> None:
         self.placed_at = placed_at
         self.channel = channel
@@ -66,6 +69,7 @@ class OrderSummary:
         self.subscription_plan = subscription_plan
         self.subscription_period = subscription_period
         self.subscription_id = subscription_id
+        self.total = total
 
 
 @dataclass(slots=True, init=False)
@@ -105,6 +109,8 @@ class Instance:
     """step id -> the variant it was drawn, for steps that have variants."""
     converted: bool
     """A purchase was attributed to it: counted once as a converted instance."""
+    started_at: float
+    """When its trigger happened (0: an instance stored before this was kept)."""
 
     def __init__(
         self,
@@ -131,6 +137,7 @@ class Instance:
         held_out: bool = False,
         variants: dict[str, str] | None = None,
         converted: bool = False,
+        started_at: float = 0.0,
     ) -> None:
         self.id = id
         self.scenario_id = scenario_id
@@ -155,6 +162,7 @@ class Instance:
         self.held_out = held_out
         self.variants = {} if variants is None else variants
         self.converted = converted
+        self.started_at = started_at
 
     @property
     def running(self) -> bool:

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from streams.engine.conditions import Expr, step_references
 from streams.engine.experiments import BUCKETS
 from streams.engine.scenario import (
     Candidate,
-    Condition,
     Offer,
     Scenario,
     Step,
@@ -23,6 +23,7 @@ from streams.engine.scenario import (
     Wait,
 )
 from streams.exceptions import ConfigurationError
+from streams.scenarios.conditions import parse_condition
 from streams.scenarios.exceptions import ScenarioError
 from streams.scenarios.yaml_nodes import Located
 from streams.settings import CHANNELS
@@ -31,10 +32,9 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _SHARE = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,2})?)\s*%\s*$")
-_CONDITION = re.compile(r"^not\s+(opened|clicked)\(\s*([\w-]+)\s*\)$")
 _SECTIONS = {
-    "entry": {"once_per_order", "once_per_subscription", "not_while_running"},
-    "exit": {"on_purchase_of_recommended"},
+    "entry": {"once_per_order", "once_per_subscription", "not_while_running", "when", "cooldown"},
+    "exit": {"on_purchase_of_recommended", "on_purchase", "on_click"},
     "goal": {"attribution_window"},
 }
 _TOP_FIELDS = {
@@ -88,6 +88,7 @@ def parse_scenario(text: str, source: str) -> Scenario:
     for section, known in _SECTIONS.items():
         _no_unknown(doc, _mapping(doc, top.get(section, {}), section), section, known)
     steps = _steps(doc, top)
+    exit_rule = _exit_rule(doc, top)
     scenario = Scenario(
         id=_text(doc, top, "id"),
         version=_int(doc, top, "version", minimum=1),
@@ -96,7 +97,11 @@ def parse_scenario(text: str, source: str) -> Scenario:
         once_per_order=_bool(doc, top, "entry.once_per_order", True),
         once_per_subscription=_bool(doc, top, "entry.once_per_subscription", False),
         not_while_running=_bool(doc, top, "entry.not_while_running", True),
-        exit_on_purchase=_bool(doc, top, "exit.on_purchase_of_recommended", True),
+        exit_on_purchase=exit_rule[0],
+        exit_values=exit_rule[1],
+        exit_on_click=_bool(doc, top, "exit.on_click", False),
+        entry_condition=_condition(doc, _get(top, "entry.when", None), "entry.when"),
+        cooldown_s=_duration(doc, _get(top, "entry.cooldown", "0s"), "entry.cooldown"),
         attribution_window_s=_duration(
             doc, _get(top, "goal.attribution_window", "14d"), "goal.attribution_window"
         ),
@@ -153,6 +158,7 @@ _STEP_FIELDS = {
     "id",
     "wait",
     "when",
+    "otherwise",
     "to",
     "channel",
     "template",
@@ -210,8 +216,15 @@ def _variant_step(doc: Located, fields: dict[str, Any], step: Step, where: str) 
 
 
 def _step_fields(doc: Located, item: dict[str, Any], path: str) -> Step:
-    candidates, pick = _recommendations(doc, item.get("recommendations", []), path)
+    raw = item.get("recommendations", [])
+    bought = raw == "bought"
+    candidates, pick = _recommendations(doc, [] if bought else raw, path)
+    otherwise = item.get("otherwise")
+    if otherwise is not None and (not isinstance(otherwise, str) or not otherwise.strip()):
+        raise doc.fail(f"{path}.otherwise", "expected end or the id of a later step")
     return Step(
+        otherwise=otherwise,
+        recommend_bought=bought,
         id=_text(doc, item, "id", path),
         wait=_wait(doc, item.get("wait", "0s"), f"{path}.wait"),
         channels=_channels(doc, item.get("channel"), f"{path}.channel"),
@@ -246,7 +259,8 @@ def _channels(doc: Located, raw: Any, path: str) -> tuple[str, ...]:
 
 def _recommendations(doc: Located, raw: Any, path: str) -> tuple[tuple[Candidate, ...], int | None]:
     """A list of candidates, or ``{from: [candidates], pick: N}``; a candidate is a SKU or
-    ``{sku: SKU, if: {attribute: value}}``."""
+    ``{sku: SKU, if: {attribute: value}}``; or ``bought``: the trigger order's products
+    (replenishment)."""
     field = f"{path}.recommendations"
     pick = None
     if isinstance(raw, dict):
@@ -255,7 +269,9 @@ def _recommendations(doc: Located, raw: Any, path: str) -> tuple[tuple[Candidate
         raw = raw.get("from")
         field += ".from"
     if not isinstance(raw, list):
-        raise doc.fail(field, "must be a list of SKUs (or of {sku, if} mappings)")
+        raise doc.fail(
+            field, "must be a list of SKUs (or of {sku, if} mappings), or bought (what was bought)"
+        )
     candidates = []
     for i, item in enumerate(raw):
         if isinstance(item, str) and item:
@@ -297,13 +313,33 @@ def _clock(doc: Located, raw: Any, path: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def _condition(doc: Located, raw: Any, path: str) -> Condition | None:
+def _condition(doc: Located, raw: Any, path: str) -> Expr | None:
     if raw is None:
         return None
-    match = _CONDITION.match(str(raw).strip())
-    if match is None:
-        raise doc.fail(path, f"expected `not opened(step)` or `not clicked(step)`, not {raw!r}")
-    return Condition(match.group(1), match.group(2))
+    try:
+        return parse_condition(str(raw))
+    except ValueError as exc:
+        raise doc.fail(path, str(exc)) from None
+
+
+def _exit_rule(doc: Located, top: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """``exit.on_purchase``: recommended (the default), any, none, ``{category: [..]}`` or
+    ``{sku: [..]}``; ``exit.on_purchase_of_recommended: false`` is ``none``."""
+    field = "exit.on_purchase"
+    raw = _get(top, field, None)
+    if raw is None:
+        kept = _bool(doc, top, "exit.on_purchase_of_recommended", True)
+        return ("recommended" if kept else "none"), ()
+    if raw in ("recommended", "any", "none"):
+        return str(raw), ()
+    if isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) in ("category", "sku"):
+        kind, values = next(iter(raw.items()))
+        names = values if isinstance(values, list) else [values]
+        if names and all(isinstance(v, str) and v for v in names):
+            return str(kind), tuple(names)
+    raise doc.fail(
+        field, f"expected recommended, any, none, {{category: NAME}} or {{sku: [SKU]}}; not {raw!r}"
+    )
 
 
 def _offer(doc: Located, raw: Any, path: str) -> Offer | None:
@@ -319,15 +355,26 @@ def _offer(doc: Located, raw: Any, path: str) -> Offer | None:
 
 
 def _check_conditions(doc: Located, scenario: Scenario) -> None:
+    ids = [s.id for s in scenario.steps]
+    if scenario.entry_condition is not None and step_references(scenario.entry_condition):
+        raise doc.fail("entry.when", "an entry condition cannot ask about steps: none ran yet")
     for i, step in enumerate(scenario.steps):
-        if step.condition is None:
-            continue
-        earlier = [s.id for s in scenario.steps[:i]]
-        if step.condition.step_id not in earlier:
-            raise doc.fail(
-                f"steps[{i}].when",
-                f"{step.condition.step_id!r} is not an earlier step ({earlier or 'none'})",
-            )
+        if step.condition is not None:
+            for name in step_references(step.condition):
+                if name not in ids[:i]:
+                    raise doc.fail(
+                        f"steps[{i}].when",
+                        f"{name!r} is not an earlier step ({ids[:i] or 'none'})",
+                    )
+        if step.otherwise is not None and step.otherwise != "end":
+            if step.condition is None:
+                raise doc.fail(f"steps[{i}].otherwise", "needs a when: condition")
+            if step.otherwise not in ids[i + 1 :]:
+                raise doc.fail(
+                    f"steps[{i}].otherwise",
+                    f"expected end or a later step ({', '.join(ids[i + 1 :]) or 'none'}),"
+                    f" not {step.otherwise!r}",
+                )
 
 
 def _timezone(doc: Located, top: dict[str, Any]) -> str:
