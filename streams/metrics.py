@@ -33,6 +33,7 @@ from streams.engine.context import (
     QUIET_HOURS,
     SPACING,
 )
+from streams.engine.decide import PREVIOUS_NOT_SENT
 from streams.engine.experiments import GROUPS
 from streams.engine.scenario import Scenario
 from streams.settings import CHANNELS, EVENT_KINDS
@@ -109,6 +110,20 @@ FUNNEL_METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 worker exports these, the replay counts the same fields, and ``rebound report`` reads either.
 Labels are bounded: scenarios, steps, variants, channels, reasons, currencies; never a
 customer or an order."""
+EXIT_REASONS = (
+    "completed",
+    "purchased",
+    "purchased_any",
+    "purchased_category",
+    "purchased_sku",
+    "clicked",
+    "condition",
+    "unsubscribed",
+    "scenario_removed",
+)
+"""Why an instance ends: its steps done, a purchase (of a recommended product, anything, a
+category, SKUs), a click, its condition (``otherwise: end``), the customer unsubscribed, or
+its scenario retired."""
 DEAD_LETTER_STAGES = ("decode", "validate", "handle", "command", "store")
 """decode, validate: the record; handle: deciding on it; command: building the commands it
 led to; store: its customer's record would be too large."""
@@ -328,7 +343,7 @@ def init_scenario_labels(metrics: Metrics, scenarios: Iterable[Scenario]) -> Non
         sid = scenario.id
         for group in GROUPS:
             funnel["started"].labels(sid, group)
-        for reason in ("completed", "purchased", "unsubscribed", "scenario_removed"):
+        for reason in EXIT_REASONS:
             funnel["ended"].labels(sid, reason)
         for step in scenario.steps:
             funnel["held_out"].labels(sid, step.id)
@@ -338,7 +353,13 @@ def init_scenario_labels(metrics: Metrics, scenarios: Iterable[Scenario]) -> Non
                 for channel in step.channels:
                     for name in ("sent", "opened", "clicked"):
                         funnel[name].labels(sid, step.id, variant, channel)
-                for reason in (NO_CONSENT, NO_APP, NOTHING_TO_RECOMMEND, EXPIRED):
+                for reason in (
+                    NO_CONSENT,
+                    NO_APP,
+                    NOTHING_TO_RECOMMEND,
+                    EXPIRED,
+                    PREVIOUS_NOT_SENT,
+                ):
                     funnel["dropped"].labels(sid, step.id, variant, reason)
                 for reason in (QUIET_HOURS, DAY_OFF, HOLIDAY, CAP, SPACING):
                     funnel["deferred"].labels(sid, step.id, variant, reason)
