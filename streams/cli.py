@@ -321,36 +321,16 @@ def _profiles(args: argparse.Namespace) -> None:
 
 
 def _validate(args: argparse.Namespace) -> None:
-    from streams.scenarios import load_engine
-    from streams.scenarios.catalog import read_catalog
+    from streams.scenarios.validate import validate_folder
 
     folder = args.folder or Path(Settings.from_env().scenarios_dir)
-    engine = load_engine(folder)
-    for scenario in engine.scenarios:
-        print(
-            f"ok  {scenario.source}: {scenario.id} v{scenario.version}, "
-            f"{len(scenario.steps)} step(s)"
-        )
-    print(f"ok  {engine.policies.source or 'no policies.yaml: the default policies'}")
-    catalog_file = folder / "catalog.yaml"
-    if not catalog_file.exists():
-        print("--  no catalog.yaml here: recommended SKUs not checked")
-        return
-    catalog = read_catalog(catalog_file)
-    for problem in catalog.problems:
-        print(f"bad {problem}")
-    known = {p.sku for p in catalog.products}
-    unknown = [
-        (scenario.source, step.id, candidate.sku)
-        for scenario in engine.scenarios
-        for step in scenario.steps
-        for candidate in step.recommendations
-        if candidate.sku not in known
-    ]
-    for source, step_id, sku in unknown:
-        print(f"warning  {source}: step {step_id} recommends {sku}, not in {catalog_file}")
-    print(f"ok  {catalog_file}: {len(catalog.products)} products")
-    if catalog.problems:
+    report = validate_folder(folder)
+    for line in report.lines:
+        print(line)
+    for error in report.errors:
+        print(f"error  {error}")
+    if report.errors:
+        print(f"{len(report.errors)} error(s) in {folder}", file=sys.stderr)
         sys.exit(1)
 
 

@@ -6,6 +6,8 @@ See ``scenarios/README.md`` for the language.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from streams.engine.scenario import (
 )
 from streams.exceptions import ConfigurationError
 from streams.scenarios.conditions import parse_condition
-from streams.scenarios.exceptions import ScenarioError
+from streams.scenarios.exceptions import ScenarioError, raise_all
 from streams.scenarios.yaml_nodes import Located
 from streams.settings import CHANNELS
 
@@ -62,18 +64,26 @@ def load_scenarios(folder: Path) -> list[Scenario]:
         raise ConfigurationError(
             f"no scenario files (*.yaml) in {folder}; set REBOUND_SCENARIOS_DIR to their folder"
         )
-    scenarios = [load_scenario(path) for path in files]
+    scenarios, errors = [], []
+    for path in files:
+        try:
+            scenarios.append(load_scenario(path))
+        except ScenarioError as error:  # the other files are checked too
+            errors.append(error)
     seen: dict[tuple[str, int], str] = {}
     for scenario in scenarios:
         key = (scenario.id, scenario.version)
         if key in seen:
-            raise ScenarioError(
-                scenario.source,
-                1,
-                "version",
-                f"{scenario.id} v{scenario.version} is also in {seen[key]}",
+            errors.append(
+                ScenarioError(
+                    scenario.source,
+                    1,
+                    "version",
+                    f"{scenario.id} v{scenario.version} is also in {seen[key]}",
+                )
             )
         seen[key] = scenario.source
+    raise_all(errors)
     return scenarios
 
 
@@ -82,37 +92,58 @@ def load_scenario(path: Path) -> Scenario:
 
 
 def parse_scenario(text: str, source: str) -> Scenario:
+    """The scenario of ``text``; every mistake in it is reported at once (``ScenarioErrors``),
+    each with its line and field."""
     doc = Located(source, text)
     top = _mapping(doc, doc.value, "")
+    attempt = doc.attempt
     _no_unknown(doc, top, "", _TOP_FIELDS)
     for section, known in _SECTIONS.items():
-        _no_unknown(doc, _mapping(doc, top.get(section, {}), section), section, known)
-    steps = _steps(doc, top)
-    exit_rule = _exit_rule(doc, top)
-    scenario = Scenario(
-        id=_text(doc, top, "id"),
-        version=_int(doc, top, "version", minimum=1),
-        trigger=_trigger(doc, top),
-        steps=steps,
-        once_per_order=_bool(doc, top, "entry.once_per_order", True),
-        once_per_subscription=_bool(doc, top, "entry.once_per_subscription", False),
-        not_while_running=_bool(doc, top, "entry.not_while_running", True),
-        exit_on_purchase=exit_rule[0],
-        exit_values=exit_rule[1],
-        exit_on_click=_bool(doc, top, "exit.on_click", False),
-        entry_condition=_condition(doc, _get(top, "entry.when", None), "entry.when"),
-        cooldown_s=_duration(doc, _get(top, "entry.cooldown", "0s"), "entry.cooldown"),
-        attribution_window_s=_duration(
-            doc, _get(top, "goal.attribution_window", "14d"), "goal.attribution_window"
+        empty: dict[str, Any] = {}
+        raw = attempt(functools.partial(_mapping, doc, top.get(section, {}), section), empty)
+        _no_unknown(doc, raw, section, known)
+    no_steps: tuple[Step, ...] = ()
+    fields: dict[str, Any] = {
+        "id": attempt(lambda: _text(doc, top, "id"), ""),
+        "version": attempt(lambda: _int(doc, top, "version", minimum=1), 1),
+        "trigger": attempt(lambda: _trigger(doc, top), None),
+        "steps": attempt(lambda: _steps(doc, top), no_steps),
+        "once_per_order": attempt(lambda: _bool(doc, top, "entry.once_per_order", True), True),
+        "once_per_subscription": attempt(
+            lambda: _bool(doc, top, "entry.once_per_subscription", False), False
         ),
-        expiry_s=_duration(doc, _get(top, "expiry", "2d"), "expiry"),
-        timezone=_timezone(doc, top),
-        priority=_int(doc, top, "priority", 0, 100) if "priority" in top else 0,
-        source=source,
-        holdout=share(doc, top.get("holdout", 0), "holdout"),
-        salt=_text(doc, top, "salt") if "salt" in top else "",
+        "not_while_running": attempt(
+            lambda: _bool(doc, top, "entry.not_while_running", True), True
+        ),
+        "exit_on_click": attempt(lambda: _bool(doc, top, "exit.on_click", False), False),
+        "entry_condition": attempt(
+            lambda: _condition(doc, _get(top, "entry.when", None), "entry.when"), None
+        ),
+        "cooldown_s": attempt(
+            lambda: _duration(doc, _get(top, "entry.cooldown", "0s"), "entry.cooldown"), 0.0
+        ),
+        "attribution_window_s": attempt(
+            lambda: _duration(
+                doc, _get(top, "goal.attribution_window", "14d"), "goal.attribution_window"
+            ),
+            0.0,
+        ),
+        "expiry_s": attempt(lambda: _duration(doc, _get(top, "expiry", "2d"), "expiry"), 0.0),
+        "timezone": attempt(lambda: _timezone(doc, top), ""),
+        "priority": attempt(
+            lambda: _int(doc, top, "priority", 0, 100) if "priority" in top else 0, 0
+        ),
+        "holdout": attempt(lambda: share(doc, top.get("holdout", 0), "holdout"), 0),
+        "salt": attempt(lambda: _text(doc, top, "salt") if "salt" in top else "", ""),
+    }
+    no_rule: tuple[str, tuple[str, ...]] = ("recommended", ())
+    fields["exit_on_purchase"], fields["exit_values"] = attempt(
+        lambda: _exit_rule(doc, top), no_rule
     )
+    raise_all(doc.errors)
+    scenario = Scenario(**fields, source=source)
     _check_conditions(doc, scenario)
+    raise_all(doc.errors)
     return scenario
 
 
@@ -146,12 +177,17 @@ def _steps(doc: Located, top: dict[str, Any]) -> tuple[Step, ...]:
     raw = top.get("steps")
     if not isinstance(raw, list) or not raw:
         raise doc.fail("steps", "a scenario needs a list of at least one step")
-    steps = tuple(_step(doc, item, f"steps[{i}]") for i, item in enumerate(raw))
+    steps = []
+    for i, item in enumerate(raw):
+        try:
+            steps.append(_step(doc, item, f"steps[{i}]"))
+        except ScenarioError as error:  # the other steps are read on
+            doc.errors.append(error)
     ids = [s.id for s in steps]
     for i, step_id in enumerate(ids):
         if step_id in ids[:i]:
-            raise doc.fail(f"steps[{i}].id", f"step id {step_id!r} is used twice")
-    return steps
+            doc.errors.append(doc.fail(f"steps[{i}].id", f"step id {step_id!r} is used twice"))
+    return tuple(steps)
 
 
 _STEP_FIELDS = {
@@ -307,6 +343,10 @@ def _wait(doc: Located, raw: Any, path: str) -> Wait:
 
 
 def _clock(doc: Located, raw: Any, path: str) -> tuple[int, int]:
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < 24 * 60:
+        written = f"{raw // 60}:{raw % 60:02d}"  # YAML 1.1 reads 10:00 as 600 (base 60)
+        raise doc.fail(path, f'write the time in quotes: "{written}" (unquoted, YAML reads'
+                             f" {written} as the number {raw})")  # fmt: skip
     match = _CLOCK.match(str(raw))
     if match is None:
         raise doc.fail(path, f'expected a time of day like "10:00", not {raw!r}')
@@ -356,24 +396,31 @@ def _offer(doc: Located, raw: Any, path: str) -> Offer | None:
 
 def _check_conditions(doc: Located, scenario: Scenario) -> None:
     ids = [s.id for s in scenario.steps]
+    fail = doc.errors.append
     if scenario.entry_condition is not None and step_references(scenario.entry_condition):
-        raise doc.fail("entry.when", "an entry condition cannot ask about steps: none ran yet")
+        fail(doc.fail("entry.when", "an entry condition cannot ask about steps: none ran yet"))
     for i, step in enumerate(scenario.steps):
         if step.condition is not None:
             for name in step_references(step.condition):
                 if name not in ids[:i]:
-                    raise doc.fail(
-                        f"steps[{i}].when",
-                        f"{name!r} is not an earlier step ({ids[:i] or 'none'})",
+                    close = difflib.get_close_matches(name, ids[:i], n=1)
+                    guess = f"; did you mean {close[0]}?" if close else ""
+                    fail(
+                        doc.fail(
+                            f"steps[{i}].when",
+                            f"{name!r} is not an earlier step ({ids[:i] or 'none'}){guess}",
+                        )
                     )
         if step.otherwise is not None and step.otherwise != "end":
             if step.condition is None:
-                raise doc.fail(f"steps[{i}].otherwise", "needs a when: condition")
-            if step.otherwise not in ids[i + 1 :]:
-                raise doc.fail(
-                    f"steps[{i}].otherwise",
-                    f"expected end or a later step ({', '.join(ids[i + 1 :]) or 'none'}),"
-                    f" not {step.otherwise!r}",
+                fail(doc.fail(f"steps[{i}].otherwise", "needs a when: condition"))
+            elif step.otherwise not in ids[i + 1 :]:
+                fail(
+                    doc.fail(
+                        f"steps[{i}].otherwise",
+                        f"expected end or a later step ({', '.join(ids[i + 1 :]) or 'none'}),"
+                        f" not {step.otherwise!r}",
+                    )
                 )
 
 
@@ -415,10 +462,15 @@ def _mapping(doc: Located, raw: Any, path: str) -> dict[str, Any]:
 
 
 def _no_unknown(doc: Located, raw: dict[str, Any], path: str, known: set[str]) -> None:
+    """Every field of ``raw`` that is not ``known`` is a mistake (kept in ``doc.errors``;
+    the rest is read on), with the name it most likely meant."""
     for key in raw:
         if key not in known:
             field = f"{path}.{key}" if path else key
-            raise doc.fail(field, f"unknown field; expected one of {', '.join(sorted(known))}")
+            close = difflib.get_close_matches(str(key), known, n=1)
+            guess = f"did you mean {close[0]}? " if close else ""
+            expected = f"expected one of {', '.join(sorted(known))}"
+            doc.errors.append(doc.fail(field, f"unknown field; {guess}{expected}"))
 
 
 def _text(doc: Located, raw: dict[str, Any], name: str, path: str = "") -> str:

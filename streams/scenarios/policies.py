@@ -17,6 +17,7 @@ from streams.engine.context import (
     known_country,
 )
 from streams.engine.experiments import ControlGroup
+from streams.scenarios.exceptions import raise_all
 from streams.scenarios.loader import (
     _bool,
     _clock,
@@ -51,7 +52,8 @@ def parse_policies(text: str, source: str) -> Policies:
     _no_unknown(doc, per_channel, "pressure.per_channel", set(CHANNELS))
     quiet = _mapping(doc, top.get("quiet_hours", {}), "quiet_hours")
     _no_unknown(doc, quiet, "quiet_hours", set(CHANNELS))
-    return Policies(
+    raise_all(doc.errors)
+    policies = Policies(
         overall=_cap(doc, pressure.get("overall"), "pressure.overall"),
         per_channel={
             channel: cap
@@ -66,6 +68,8 @@ def parse_policies(text: str, source: str) -> Policies:
         source=source,
         control_group=_control_group(doc, top.get("control_group")),
     )
+    raise_all(doc.errors)  # unknown fields deeper in
+    return policies
 
 
 def _control_group(doc: Located, raw: Any) -> ControlGroup | None:

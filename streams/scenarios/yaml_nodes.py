@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import yaml
 
 from streams.scenarios.exceptions import ScenarioError
+
+T = TypeVar("T")
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """The parser's complaint in one line, with its column: "not valid YAML: mapping values
+    are not allowed here (column 7); quote a value holding ': '"."""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    mark = getattr(error, "problem_mark", None)
+    column = f" (column {mark.column + 1})" if mark is not None else ""
+    hint = ""
+    if "mapping values are not allowed" in problem:
+        hint = "; quote a value that holds ': ', e.g. at: \"10:00\""
+    return f"not valid YAML: {problem}{column}{hint}"
 
 
 class Located:
@@ -15,12 +30,14 @@ class Located:
     def __init__(self, source: str, text: str) -> None:
         self.source = source
         self.lines: dict[str, int] = {}
+        self.errors: list[ScenarioError] = []
+        """Mistakes found so far (``attempt``): a file reports all of them at once."""
         try:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1
-            raise ScenarioError(source, line, "(document)", f"not valid YAML: {exc}") from None
+            raise ScenarioError(source, line, "(document)", _yaml_problem(exc)) from None
         if node is None:
             raise ScenarioError(source, 1, "(document)", "the file is empty")
         self.value = self._convert(node, "")
@@ -38,6 +55,14 @@ class Located:
         if isinstance(node, yaml.SequenceNode):
             return [self._convert(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
         return _scalar(node)
+
+    def attempt(self, parse: Callable[[], T], fallback: T) -> T:
+        """``parse()``, or ``fallback`` with its error kept in ``errors``."""
+        try:
+            return parse()
+        except ScenarioError as error:
+            self.errors.extend(getattr(error, "errors", None) or [error])
+            return fallback
 
     def fail(self, path: str, problem: str) -> ScenarioError:
         """An error at ``path``, on the line of the nearest field that exists."""
