@@ -294,7 +294,7 @@ def test_a_catalog_with_bad_entries_loads_the_good_ones_and_names_the_bad(
     assert client.hget("rebound:catalog:fits", f"GOOD-{run}") == f"M-{run}"
 
 
-def test_validate_warns_of_recommended_products_the_catalog_does_not_know(
+def test_validate_refuses_recommended_products_the_catalog_does_not_know(
     settings: Settings, tmp_path: Path
 ) -> None:
     folder = tmp_path / "scenarios"
@@ -302,6 +302,7 @@ def test_validate_warns_of_recommended_products_the_catalog_does_not_know(
     (folder / "gift.yaml").write_text(one_email("gift", "v", "1d").replace("CAPS-BOX", "NOPE-1"))
     (folder / "catalog.yaml").write_text((SHIPPED / "catalog.yaml").read_text())
     done = rebound(settings, "validate", str(folder))
-    assert done.returncode == 0, done.stderr
-    assert f"warning  {folder / 'gift.yaml'}: step only recommends NOPE-1" in done.stdout
+    assert done.returncode == 1, done.stderr
+    assert f"error  {folder / 'gift.yaml'}:" in done.stdout
+    assert "steps[0].recommendations[0]: NOPE-1 is not in" in done.stdout
     assert "catalog.yaml: " in done.stdout
