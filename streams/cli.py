@@ -9,6 +9,7 @@ import contextlib
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from streams.exceptions import ReboundError
 from streams.settings import Settings
@@ -166,6 +167,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay.add_argument(
         "--json", type=Path, help="also write the prediction there, for `rebound report`"
+    )
+    replay.add_argument(
+        "--customer",
+        metavar="ID",
+        help="also print every decision for this customer, in time order (command ids included)",
+    )
+    replay.add_argument(
+        "--compare",
+        metavar="OLD_FOLDER",
+        type=Path,
+        help="run the same events through this scenario folder too, and print what the"
+        " --scenarios folder adds, removes and moves",
     )
     replay.add_argument("--quiet", action="store_true", help="no progress bar")
     replay.set_defaults(run=_replay)
@@ -347,22 +360,17 @@ def _tail(args: argparse.Namespace) -> None:
 def _replay(args: argparse.Namespace) -> None:
     import json
 
-    from streams.edge.redis.catalog import file_fits
-    from streams.edge.redis.profile_files import read_profiles
     from streams.engine.context import Profile
     from streams.exceptions import ConfigurationError
     from streams.replay import read_events, replay, summary
-    from streams.scenarios import load_engine
+    from streams.replay_compare import compare
+    from streams.replay_trace import CustomerTrace
 
     folder = args.scenarios or Path(Settings.from_env().scenarios_dir)
-    engine = load_engine(folder)
-    catalog = args.catalog or folder / "catalog.yaml"
-    if args.catalog is not None or catalog.exists():
-        if not catalog.is_file():
-            raise ConfigurationError(f"{catalog}: no such file")
-        engine.fits = file_fits(catalog)
     profiles: dict[str, Profile] = {}
     if args.profiles is not None:
+        from streams.edge.redis.profile_files import read_profiles
+
         if not args.profiles.is_file():
             raise ConfigurationError(f"{args.profiles}: no such file")
         profiles, bad = read_profiles(args.profiles)
@@ -370,6 +378,10 @@ def _replay(args: argparse.Namespace) -> None:
             print(f"{args.profiles}:{number}: {problem} (skipped)", file=sys.stderr)
     if not args.events.is_file():
         raise ConfigurationError(f"{args.events}: no such file")
+    engine = _replay_engine(folder, args.catalog)
+    trace = None
+    if args.customer:
+        trace = CustomerTrace(args.customer, engine, profiles.get(args.customer))
     prediction = replay(
         engine,
         read_events(args.events),
@@ -379,11 +391,39 @@ def _replay(args: argparse.Namespace) -> None:
         report=lambda number, problem: print(
             f"{args.events}:{number}: {problem} (skipped)", file=sys.stderr
         ),
+        watch=trace,
     )
     print("\n".join(summary(prediction)))
+    if trace is not None:
+        print(f"\ndecisions for customer {args.customer}:")
+        print("\n".join(trace.lines) or "  none: no event of this customer")
+    if args.compare is not None:
+        old = replay(
+            _replay_engine(args.compare, args.catalog),
+            read_events(args.events),
+            profiles,
+            days_after=args.days_after,
+        )
+        print(f"\n--compare: {args.compare} (before) against {folder} (after)")
+        print("\n".join(compare(old, prediction)))
     if args.json is not None:
         args.json.write_text(json.dumps(prediction.to_json(), indent=1) + "\n")
         print(f"prediction written to {args.json} (`rebound report {args.json}`)")
+
+
+def _replay_engine(folder: Path, catalog_file: Path | None) -> Any:
+    """The engine of a scenario folder, with the compatibility rules of its catalog."""
+    from streams.edge.redis.catalog import file_fits
+    from streams.exceptions import ConfigurationError
+    from streams.scenarios import load_engine
+
+    engine = load_engine(folder)
+    catalog = catalog_file or folder / "catalog.yaml"
+    if catalog_file is not None or catalog.exists():
+        if not catalog.is_file():
+            raise ConfigurationError(f"{catalog}: no such file")
+        engine.fits = file_fits(catalog)
+    return engine
 
 
 def _report(args: argparse.Namespace) -> None:

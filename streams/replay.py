@@ -37,7 +37,7 @@ from typing import Any
 import fastavro
 from tqdm import tqdm
 
-from streams.codecs import EVENT_RECORDS, AvroCodec, DecodeError
+from streams.codecs import EVENT_RECORDS, AvroCodec, CodecError
 from streams.engine import Engine, Event, InvalidEvent, TimerFired, event_from_record
 from streams.engine.context import Profile
 from streams.engine.effects import Effect, SendCommand
@@ -124,7 +124,8 @@ def _json_events(path: Path, codec: AvroCodec) -> Iterator[tuple[int, Event | st
             if kind not in EVENT_RECORDS:
                 yield number, f"kind {kind!r} is not one of {', '.join(EVENT_RECORDS)}"
                 continue
-            yield number, _through_codec(codec, kind, _timestamps(item))
+            problem = _timestamps(item) or _money(item)
+            yield number, problem or _through_codec(codec, kind, item)
 
 
 def _avro_events(path: Path, codec: AvroCodec) -> Iterator[tuple[int, Event | str]]:
@@ -147,16 +148,41 @@ def _avro_events(path: Path, codec: AvroCodec) -> Iterator[tuple[int, Event | st
             yield number, _through_codec(codec, kind, record)
 
 
-def _timestamps(item: dict[str, Any]) -> dict[str, Any]:
-    """``occurred_at`` (and a subscription's dates) as ISO 8601 text -> datetimes."""
+def _timestamps(item: dict[str, Any]) -> str | None:
+    """``occurred_at`` as ISO 8601 text with its zone -> a datetime (epoch milliseconds stay
+    as they are); what is wrong with it, if anything."""
     raw = item.get("occurred_at")
     if isinstance(raw, str):
         try:
             at = datetime.fromisoformat(raw)
         except ValueError:
-            return item  # the codec names the field
-        item["occurred_at"] = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return item
+            return (
+                f"occurred_at: {raw!r} is not an ISO 8601 time, e.g. 2026-11-19T14:00:00+01:00"
+                " (or epoch milliseconds)"
+            )
+        if at.tzinfo is None:
+            return f"occurred_at: {raw!r} has no time zone: add it (+01:00, or Z for UTC)"
+        item["occurred_at"] = at
+    return None
+
+
+def _money(item: dict[str, Any]) -> str | None:
+    """An amount with decimals where Rebound counts minor units (14.90 for 1490 cents)."""
+    amounts = [("total", item.get("total"))]
+    lines = item.get("lines")
+    if isinstance(lines, list):
+        amounts += [
+            (f"lines[{i}].unit_price", line.get("unit_price"))
+            for i, line in enumerate(lines)
+            if isinstance(line, dict)
+        ]
+    for name, value in amounts:
+        if isinstance(value, float):
+            return (
+                f"{name}: {value} is not in minor units: write {round(value * 100)} for"
+                f" {value:.2f} (cents; the yen has none)"
+            )
+    return None
 
 
 def _through_codec(codec: AvroCodec, kind: str, record: dict[str, Any]) -> Event | str:
@@ -165,7 +191,7 @@ def _through_codec(codec: AvroCodec, kind: str, record: dict[str, Any]) -> Event
     try:
         value, headers = codec.encode(name, record, kind)
         return event_from_record(kind, codec.decode(name, value, headers))
-    except (DecodeError, InvalidEvent) as exc:
+    except (CodecError, InvalidEvent) as exc:  # encoding included: an unknown enum symbol
         return str(exc)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         return f"not a valid {kind} record: {exc}"
@@ -186,9 +212,11 @@ def replay(
     days_after: float = 30.0,
     progress: bool = False,
     report: Callable[[int, str], None] | None = None,
+    watch: Callable[[str, Event | TimerFired, float, list[Effect]], None] | None = None,
 ) -> Prediction:
     """Decide ``events`` in time order, firing the customers' timers on the way and for
-    ``days_after`` days after the last event."""
+    ``days_after`` days after the last event; ``watch`` sees every decision (customer, input,
+    time, effects), e.g. ``streams.replay_trace.CustomerTrace``."""
     profiles = profiles or {}
     prediction = Prediction()
     ordered: list[tuple[float, int, Event]] = []
@@ -221,6 +249,8 @@ def replay(
             if pending_before.get(instance_id) != [due_at, version]:
                 heapq.heappush(timers, _Due(due_at, customer_id, instance_id, int(version)))
         _count(prediction, effects)
+        if watch is not None:
+            watch(customer_id, event, now, effects)
 
     def fire_until(end: float) -> None:
         while timers and timers[0].due_at <= end:
