@@ -278,9 +278,8 @@ def _funnels(results: Results) -> str:
     out = []
     for scenario in results.scenarios():
         rows = [("started", results.started(scenario, TREATMENT), FUNNEL_COLOUR)]
-        for _, step, _ in [k for k in results.steps() if k[0] == scenario]:
-            if any(r[0] == f"sent: {step}" for r in rows):
-                continue
+        steps = dict.fromkeys(step for s, step, _ in results.steps() if s == scenario)
+        for step in steps:  # each once, in order, whatever its variants
             rows.append(
                 (f"sent: {step}", results.sum("sent", scenario=scenario, step=step), FUNNEL_COLOUR)
             )

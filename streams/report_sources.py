@@ -16,7 +16,6 @@ last step before a restart is missed.
 from __future__ import annotations
 
 import json
-import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,8 +26,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from streams.exceptions import ConfigurationError
 from streams.metrics import FUNNEL_METRICS
+from streams.scenarios.durations import parse_duration
 
-_DURATION = re.compile(r"^\d+[smhdw]$")
 SENT = FUNNEL_METRICS["sent"][0] + "_total"
 
 
@@ -57,7 +56,8 @@ def from_prometheus(
     (``url``: its base, e.g. ``http://prometheus:9090``), restarts included; ``selector``
     narrows the series (``namespace="shop",job="rebound-metrics"``)."""
     for name, value in (("window", window), ("step", step)):
-        if not _DURATION.match(value):
+        seconds = parse_duration(value)
+        if seconds is None or seconds != int(seconds) or not seconds:
             raise ConfigurationError(f"--{name} {value!r}: expected a duration like 30d, 1m")
     matchers = selector.strip().strip("{}")
     funnel = {}
@@ -90,7 +90,7 @@ def _sends_per_day(
     """Commands sent per UTC day and channel, over ``window`` (each day's exact total)."""
     now = datetime.now(tz=UTC)
     end = int(now.timestamp()) // 86400 * 86400 + 86400
-    start = end - _seconds(window) // 86400 * 86400
+    start = end - int(parse_duration(window) or 0) // 86400 * 86400
     query = f"sum by (channel, scenario, step) ({_exact_total(series, '1d', step)})"
     params = {"query": query, "start": start, "end": end, "step": 86400}
     rows = []
@@ -103,11 +103,6 @@ def _sends_per_day(
                 rows.append(dict(zip(("channel", "scenario", "step"), labels, strict=True)))
                 rows[-1] |= {"day": day, "count": round(float(value))}
     return sorted(rows, key=lambda r: (r["day"], r["channel"], r["scenario"], r["step"]))
-
-
-def _seconds(duration: str) -> int:
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-    return int(duration[:-1]) * units[duration[-1]]
 
 
 def _query(url: str, query: str, timeout_s: float) -> list[dict[str, Any]]:

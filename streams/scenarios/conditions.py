@@ -19,13 +19,12 @@ from streams.engine.conditions import (
     Purchased,
     Step,
 )
+from streams.scenarios.durations import parse_duration
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<op>>=|<=|==|!=|>|<|=)|(?P<punct>[():])|(?P<string>\"[^\"]*\"|'[^']*')"
     r"|(?P<word>[A-Za-z0-9_.\-]+))"
 )
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d|w)$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 GRAMMAR = (
     "opened(step), clicked(step), sent(step), purchased(any|recommended|sku:X|category:Y)"
     " [within 30d], order_value >= 5000, profile.NAME == value; and, or, not, ( )"
@@ -146,11 +145,10 @@ class _Parser:
         if self.peek() == "within":
             self.take()
             duration = self.take()
-            match = _DURATION.match(duration)
-            if match is None:
+            within = parse_duration(duration)
+            if within is None:
                 self.at -= 1
                 raise self.error("a duration like 30d after within")
-            within = float(match.group(1)) * _UNITS[match.group(2)]
         return Purchased(what, value, within)
 
     def operator(self, allowed: tuple[str, ...]) -> str:

@@ -26,12 +26,11 @@ from streams.engine.scenario import (
 )
 from streams.exceptions import ConfigurationError
 from streams.scenarios.conditions import parse_condition
+from streams.scenarios.durations import parse_duration
 from streams.scenarios.exceptions import ScenarioError, raise_all
 from streams.scenarios.yaml_nodes import Located
 from streams.settings import CHANNELS
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _SHARE = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,2})?)\s*%\s*$")
 _SECTIONS = {
@@ -70,21 +69,21 @@ def load_scenarios(folder: Path) -> list[Scenario]:
             scenarios.append(load_scenario(path))
         except ScenarioError as error:  # the other files are checked too
             errors.append(error)
+    raise_all(errors + duplicate_versions(scenarios))
+    return scenarios
+
+
+def duplicate_versions(scenarios: list[Scenario]) -> list[ScenarioError]:
+    """A scenario version in two files: the second is a mistake."""
     seen: dict[tuple[str, int], str] = {}
+    errors = []
     for scenario in scenarios:
         key = (scenario.id, scenario.version)
         if key in seen:
-            errors.append(
-                ScenarioError(
-                    scenario.source,
-                    1,
-                    "version",
-                    f"{scenario.id} v{scenario.version} is also in {seen[key]}",
-                )
-            )
+            problem = f"{scenario.id} v{scenario.version} is also in {seen[key]}"
+            errors.append(ScenarioError(scenario.source, 1, "version", problem))
         seen[key] = scenario.source
-    raise_all(errors)
-    return scenarios
+    return errors
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -440,10 +439,10 @@ def _timezone_name(doc: Located, raw: Any, path: str) -> str:
 def _duration(doc: Located, raw: Any, path: str) -> float:
     if raw == 0:
         return 0.0
-    match = _DURATION.match(str(raw))
-    if match is None:
+    seconds = parse_duration(str(raw))
+    if seconds is None:
         raise doc.fail(path, f"expected a duration like 3d, 12h, 30m, 0s; not {raw!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    return seconds
 
 
 def _get(top: dict[str, Any], dotted: str, default: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 from streams.engine.scenario import Scenario
 from streams.scenarios.catalog import read_catalog
 from streams.scenarios.exceptions import ScenarioError
-from streams.scenarios.loader import NOT_SCENARIOS, load_scenario
+from streams.scenarios.loader import NOT_SCENARIOS, duplicate_versions, load_scenario
 from streams.scenarios.policies import POLICIES_FILE, load_policies
 from streams.scenarios.yaml_nodes import Located
 
@@ -40,7 +40,7 @@ def validate_folder(folder: Path) -> Validation:
         report.lines.append(
             f"ok  {path}: {scenario.id} v{scenario.version}, {len(scenario.steps)} step(s)"
         )
-    _same_versions(scenarios, report)
+    report.errors.extend(duplicate_versions(scenarios))
     try:
         policies = load_policies(folder)
         report.lines.append(f"ok  {policies.source or 'no ' + POLICIES_FILE + ': the defaults'}")
@@ -66,22 +66,6 @@ def validate_folder(folder: Path) -> Validation:
                 report.errors.append(ScenarioError(str(path), line, where, problem))
     report.lines.append(f"ok  {catalog_file}: {len(catalog.products)} products")
     return report
-
-
-def _same_versions(scenarios: list[Scenario], report: Validation) -> None:
-    seen: dict[tuple[str, int], str] = {}
-    for scenario in scenarios:
-        key = (scenario.id, scenario.version)
-        if key in seen:
-            report.errors.append(
-                ScenarioError(
-                    scenario.source,
-                    1,
-                    "version",
-                    f"{scenario.id} v{scenario.version} is also in {seen[key]}",
-                )
-            )
-        seen[key] = scenario.source
 
 
 def _recommended(path: Path) -> list[tuple[int, str, str]]:
