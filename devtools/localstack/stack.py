@@ -87,6 +87,8 @@ def run_local(root: Path, rate_per_s: float = 5.0) -> None:
     # handler, and the children stop themselves (``process.die_with_parent``).
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # also when started in the background, which
+    # ignores SIGINT (`make run &` from a script): kill -INT stops it as Ctrl-C does
     user = Settings.from_env()
     own_kafka = "REBOUND_BROKER_URL" in os.environ
     own_redis = "REBOUND_REDIS_URL" in os.environ
