@@ -14,6 +14,7 @@ import pytest
 
 from devtools.demo import DemoProducer, order_event
 from devtools.localstack.command_reader import CommandReader
+from devtools.localstack.exceptions import LocalStackError
 from streams.settings import Settings
 from streams.topics import ensure_topics
 from tests.integration.cli import rebound
@@ -78,7 +79,10 @@ def test_customers_in_flight_finish_on_the_version_they_started(
 
     # The file is replaced by v2 (a shorter second wait), and the worker restarted with it.
     path.write_text(scenario(run, 2, "2s"))
-    start_worker(settings)
+    restarted = start_worker(settings)
+    restarted.wait_for(
+        lambda: (restarted.probe("/ready") or {}).get("status") == "ready", 60, "ready"
+    )
     producer.send(order_event(late, "o1", int(time.time() * 1000), kettle(run)))
     producer.flush()
 
@@ -89,7 +93,10 @@ def test_customers_in_flight_finish_on_the_version_they_started(
             if c["customer_id"] in (early, late)
         )
 
-    reader.wait_for(lambda c: len(mine(c)) == 4, 60, "every step of both customers")
+    try:
+        reader.wait_for(lambda c: len(mine(c)) == 4, 60, "every step of both customers")
+    except LocalStackError as exc:  # once in CI (2026-12-07) the late customer got nothing
+        raise AssertionError(f"{exc}\nthe restarted worker's log:\n{restarted.log(80)}") from exc
     assert mine(reader.commands) == [
         (early, 1, "v1-first"),
         (early, 1, "v1-second"),
