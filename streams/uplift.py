@@ -41,14 +41,6 @@ class Uplift:
     difference; None when no difference was observed."""
 
     @property
-    def treated_rate(self) -> float:
-        return self.treated_converted / self.treated
-
-    @property
-    def control_rate(self) -> float:
-        return self.control_converted / self.control
-
-    @property
     def significant(self) -> bool:
         """The interval excludes 0."""
         return self.low > 0 or self.high < 0
