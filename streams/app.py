@@ -18,7 +18,7 @@ from streams import __version__
 from streams.codecs import AvroCodec, SchemaRegistryClient
 from streams.edge.faust.observe import observe
 from streams.edge.faust.producer import DirectProducer
-from streams.edge.faust.runtime import attach, customers_table, faust_app, raw_topic
+from streams.edge.faust.runtime import FaustRuntime, customers_table, faust_app, raw_topic
 from streams.edge.faust.tables import PartitionedTable
 from streams.edge.faust.web import add_pages
 from streams.edge.redis.catalog import FITS_REFRESH_S, Catalog, read_fits
@@ -42,8 +42,7 @@ REDIS_TIMEOUT_S = 2.0
 """A Redis that does not answer within this is retried (``streams.edge.redis.retry``)."""
 CRASH_AT_VARIABLE = "REBOUND_TEST_CRASH_AT"
 """Tests only: the step of the commit protocol at which the worker exits at once, to prove
-that a crash there loses nothing (``streams.pipeline.commit.CRASH_POINTS`` and
-``acknowledged``)."""
+that a crash there loses nothing (``streams.pipeline.commit.CRASH_POINTS``)."""
 
 
 def create_app(
@@ -100,19 +99,11 @@ def create_app(
         metrics,
         clock=settings.clock(),
         crash_at=_crash_at(),
-    )
-    app.topics.add(raw_topic(app, *kinds_by_topic, settings=settings))
-    attach(
-        app,
-        table,
-        protocol,
-        frozenset(kinds_by_topic),
-        due_topic,
-        metrics,
-        settings.timer_tick_s,
-        crash_at=_crash_at(),
         versions=PublishedSince(settings, engine),
     )
+    app.topics.add(raw_topic(app, *kinds_by_topic, settings=settings))
+    runtime = FaustRuntime(app, table, frozenset(kinds_by_topic), due_topic, settings.timer_tick_s)
+    runtime.serve(protocol)
     check_redis = functools.partial(redis_answers, redis, metrics)
     app.timer(REDIS_CHECK_INTERVAL_S)(check_redis)
 
@@ -139,6 +130,6 @@ def _redis(url: str, decode_responses: bool = False) -> Redis:
 
 def _crash_at() -> str | None:
     step = os.environ.get(CRASH_AT_VARIABLE) or None
-    if step is not None and step not in (*CRASH_POINTS, "acknowledged"):
-        raise ValueError(f"{CRASH_AT_VARIABLE}={step!r}: one of {CRASH_POINTS} or acknowledged")
+    if step is not None and step not in CRASH_POINTS:
+        raise ValueError(f"{CRASH_AT_VARIABLE}={step!r}: one of {', '.join(CRASH_POINTS)}")
     return step

@@ -1,13 +1,17 @@
 """``rebound replay``: a scenario folder run over recorded events on simulated time, to see
 before going live what it would send.
 
-No Kafka, no Redis: the profiles and the catalog's compatibility rules come from files (the
-ones ``rebound profiles`` and ``rebound catalog`` load). The decisions are the worker's own:
-each record goes through the topics' Avro codec (what the worker decodes is what is decided
-on), then ``Engine.decide`` with the context the worker would give it, at the event's
-``occurred_at``; the timers the customers' records hold fire in time order, across customers,
-as the worker's timer wheel fires them. So the commands predicted are the worker's, with the
-same ``command_id``s (``tests/integration/test_replay.py`` checks it against a worker).
+No Kafka, no Redis: the profiles and the catalog come from files (the ones ``rebound
+profiles`` and ``rebound catalog`` load). The decisions are the worker's own, taken by the
+worker's own batch path: the commit protocol (``streams.pipeline.commit``) runs on the
+in-memory ports and the simulated runtime of ``streams.pipeline.memory``. Each event is
+encoded with its topic's Avro schema and handed over as a record at its ``occurred_at``; the
+intake decodes it, the processor decides, the customers' records are packed and stored, the
+timer wheel publishes the due timers, which come back as records at their due time; the
+commands are built (catalog, Avro) and counted by the worker's tally and metrics. So the
+commands predicted are the worker's, with the same ``command_id``s
+(``tests/integration/test_replay.py`` checks it against a worker), and the funnel is the one
+the worker's metrics count.
 
 The events are read whole and sorted by ``occurred_at`` (a recording's partitions interleave):
 a replay's memory grows with its file, about a kilobyte per event.
@@ -25,8 +29,9 @@ A line that is not a valid event is reported with its number and skipped.
 
 from __future__ import annotations
 
-import heapq
+import asyncio
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,16 +40,35 @@ from pathlib import Path
 from typing import Any
 
 import fastavro
+from prometheus_client import CollectorRegistry
 from tqdm import tqdm
 
 from streams.codecs import EVENT_RECORDS, AvroCodec, CodecError
 from streams.engine import Engine, Event, InvalidEvent, TimerFired, event_from_record
-from streams.engine.context import Profile
+from streams.engine.context import CHANNELS, Profile
 from streams.engine.effects import Effect, SendCommand
 from streams.engine.experiments import CONTROL, GROUPS, TREATMENT
-from streams.engine.state import CustomerState
 from streams.exceptions import ConfigurationError
-from streams.pipeline.funnel import Funnel
+from streams.metrics import create_metrics
+from streams.pipeline.commands import Commands
+from streams.pipeline.commit import CommitProtocol
+from streams.pipeline.dead_letters import ERROR, SOURCE_OFFSET, DeadLetters
+from streams.pipeline.funnel import Funnel, funnel_of
+from streams.pipeline.intake import REPARTITION, Intake
+from streams.pipeline.memory import (
+    MemoryCatalog,
+    MemoryLedger,
+    MemoryProfiles,
+    MemoryRecord,
+    MemorySender,
+    MemoryStore,
+    SimulatedClock,
+    SimulatedRuntime,
+)
+from streams.pipeline.ports import Product
+from streams.pipeline.processor import Customer, Processor
+from streams.pipeline.stored import unpack_timers
+from streams.pipeline.timers import TimerWheel
 
 KINDS = {name: kind for kind, name in EVENT_RECORDS.items()}
 """Avro record name -> event kind."""
@@ -98,7 +122,7 @@ def _iso(at: float | None) -> str | None:
     return None if at is None else datetime.fromtimestamp(at, tz=UTC).isoformat()
 
 
-def read_events(path: Path, codec: AvroCodec | None = None) -> Iterator[tuple[int, Event | str]]:
+def read_events(path: Path, codec: AvroCodec | None = None) -> Iterator[tuple[int, Recorded | str]]:
     """(line or record number, the event or why it is skipped) of an event file."""
     codec = codec or AvroCodec()
     if path.suffix.lower() == ".avro":
@@ -107,7 +131,7 @@ def read_events(path: Path, codec: AvroCodec | None = None) -> Iterator[tuple[in
         yield from _json_events(path, codec)
 
 
-def _json_events(path: Path, codec: AvroCodec) -> Iterator[tuple[int, Event | str]]:
+def _json_events(path: Path, codec: AvroCodec) -> Iterator[tuple[int, Recorded | str]]:
     with path.open(encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -128,7 +152,7 @@ def _json_events(path: Path, codec: AvroCodec) -> Iterator[tuple[int, Event | st
             yield number, problem or _through_codec(codec, kind, item)
 
 
-def _avro_events(path: Path, codec: AvroCodec) -> Iterator[tuple[int, Event | str]]:
+def _avro_events(path: Path, codec: AvroCodec) -> Iterator[tuple[int, Recorded | str]]:
     with path.open("rb") as handle:
         try:
             reader = fastavro.reader(handle)
@@ -185,95 +209,138 @@ def _money(item: dict[str, Any]) -> str | None:
     return None
 
 
-def _through_codec(codec: AvroCodec, kind: str, record: dict[str, Any]) -> Event | str:
-    """The event the worker would decide on: encoded and decoded with the topics' schema."""
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An event of a recording as its topic holds it (Avro), and as it reads."""
+
+    event: Event
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def _through_codec(codec: AvroCodec, kind: str, record: dict[str, Any]) -> Recorded | str:
+    """The record as the topic holds it, or why it cannot be: encoded with the topic's
+    schema, and read back (its time and customer, for the replay's order)."""
     name = EVENT_RECORDS[kind]
     try:
         value, headers = codec.encode(name, record, kind)
-        return event_from_record(kind, codec.decode(name, value, headers))
+        event = event_from_record(kind, codec.decode(name, value, headers))
+        return Recorded(event, value, list(headers))
     except (CodecError, InvalidEvent) as exc:  # encoding included: an unknown enum symbol
         return str(exc)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         return f"not a valid {kind} record: {exc}"
 
 
-@dataclass(order=True)
-class _Due:
-    due_at: float
-    customer_id: str
-    instance_id: str
-    version: int
-
-
 def replay(
     engine: Engine,
-    events: Iterable[tuple[int, Event | str]],
+    events: Iterable[tuple[int, Recorded | str]],
     profiles: dict[str, Profile] | None = None,
     days_after: float = 30.0,
     progress: bool = False,
     report: Callable[[int, str], None] | None = None,
     watch: Callable[[str, Event | TimerFired, float, list[Effect]], None] | None = None,
+    catalog: dict[str, Product] | None = None,
 ) -> Prediction:
-    """Decide ``events`` in time order, firing the customers' timers on the way and for
-    ``days_after`` days after the last event; ``watch`` sees every decision (customer, input,
-    time, effects), e.g. ``streams.replay_trace.CustomerTrace``."""
-    profiles = profiles or {}
+    """Run ``events`` through the worker's batch path in time order, firing the customers'
+    timers on the way and for ``days_after`` days after the last event; ``watch`` sees every
+    decision (customer, input, time, effects), e.g. ``streams.replay_trace.CustomerTrace``;
+    ``catalog`` gives the commands' products (none: commands carry no product)."""
     prediction = Prediction()
-    ordered: list[tuple[float, int, Event]] = []
-    for number, event in events:
-        if isinstance(event, str):
-            prediction.bad.append((number, event))
+    ordered: list[tuple[float, int, Recorded]] = []
+    for number, recorded in events:
+        if isinstance(recorded, str):
+            prediction.bad.append((number, recorded))
             if report is not None:
-                report(number, event)
+                report(number, recorded)
             continue
-        ordered.append((event.occurred_at, number, event))
+        ordered.append((recorded.event.occurred_at, number, recorded))
     ordered.sort(key=lambda item: (item[0], item[1]))
     prediction.events = len(ordered)
     if not ordered:
         return prediction
     prediction.first_event, prediction.last_event = ordered[0][0], ordered[-1][0]
     prediction.until = prediction.last_event + days_after * DAY_S
-    states: dict[str, CustomerState] = {}
-    timers: list[_Due] = []
-
-    def decide(customer_id: str, event: Event | TimerFired, now: float) -> None:
-        if isinstance(event, TimerFired) or engine.needs_profile(event):
-            context = engine.context(profiles.get(customer_id))
-        else:
-            context = engine.unread
-        before = states.get(customer_id)
-        pending_before = before.pending_timers() if before is not None else {}
-        state, effects = engine.decide(before, event, now, context)
-        states[customer_id] = state
-        for instance_id, (due_at, version) in state.pending_timers().items():
-            if pending_before.get(instance_id) != [due_at, version]:
-                heapq.heappush(timers, _Due(due_at, customer_id, instance_id, int(version)))
-        _count(prediction, effects)
-        if watch is not None:
-            watch(customer_id, event, now, effects)
-
-    def fire_until(end: float) -> None:
-        while timers and timers[0].due_at <= end:
-            due = heapq.heappop(timers)
-            state = states[due.customer_id]
-            if state.pending_timers().get(due.instance_id) != [due.due_at, due.version]:
-                continue  # replaced or ended since it was scheduled
-            fired = TimerFired(due.customer_id, due.instance_id, due.version, due.due_at)
-            decide(due.customer_id, fired, due.due_at)
-
+    prediction.customers = len({r.event.customer_id for _, _, r in ordered})
+    read = len(prediction.bad)
     with tqdm(total=len(ordered), unit="event", desc="replay", disable=not progress) as bar:
-        for at, _, event in ordered:
-            fire_until(at)
-            decide(event.customer_id, event, at)
-            bar.update()
-    fire_until(prediction.until)
-    prediction.customers = len(states)
-    prediction.waiting = sum(len(s.pending_timers()) for s in states.values())
+        asyncio.run(_run(engine, ordered, profiles or {}, catalog or {}, prediction, watch, bar))
+    if report is not None:  # the records the intake dead-lettered (e.g. an invalid field)
+        for number, problem in prediction.bad[read:]:
+            report(number, problem)
+    prediction.bad.sort()
     return prediction
 
 
+DUE_TOPIC, REPARTITION_TOPIC, DEAD_LETTER_TOPIC = "timers-due", "repartition", "dead-letters"
+
+
+async def _run(
+    engine: Engine,
+    ordered: list[tuple[float, int, Recorded]],
+    profiles: dict[str, Profile],
+    products: dict[str, Product],
+    prediction: Prediction,
+    watch: Callable[[str, Event | TimerFired, float, list[Effect]], None] | None,
+    bar: Any,
+) -> None:
+    """The worker's pipeline on memory ports and simulated time (``streams.app`` wires the
+    same classes to Faust, Kafka and Redis)."""
+    metrics = create_metrics(CollectorRegistry())
+    codec = AvroCodec(logical_types=False)  # as the worker decodes
+    sender = MemorySender(at_once=True)
+    store = MemoryStore()
+    clock = SimulatedClock(ordered[0][0])
+    kinds_by_topic = {kind: kind for kind in EVENT_RECORDS}
+    kinds_by_topic[DUE_TOPIC] = "timer"
+    kinds_by_topic[REPARTITION_TOPIC] = REPARTITION
+    dead_letters = DeadLetters(sender, DEAD_LETTER_TOPIC, metrics)
+    intake = Intake(kinds_by_topic, codec, dead_letters, max_future_s=0.0)
+    command_topics = {channel: f"commands.{channel}" for channel in CHANNELS}
+    commands = Commands(command_topics, codec, MemoryCatalog(products), MemoryLedger(), metrics)
+
+    def observe(customer: Customer, now: float) -> None:
+        customer_id = customer.key.decode()
+        for event, effects in zip(customer.inputs, customer.effects, strict=True):
+            _count(prediction, effects)
+            if watch is not None:
+                watch(customer_id, event, now, effects)
+
+    processor = Processor(
+        engine, intake, store, sender, REPARTITION_TOPIC, metrics, MemoryProfiles(profiles)
+    )
+    protocol = CommitProtocol(
+        processor, commands, store, sender, TimerWheel(), DUE_TOPIC, metrics, clock=clock,
+        watch=observe,
+    )  # fmt: skip
+
+    def records() -> Iterator[tuple[float, MemoryRecord]]:
+        for at, number, recorded in ordered:
+            event = recorded.event
+            key = event.customer_id.encode()
+            yield at, MemoryRecord(event.kind, 0, number, key, recorded.value, recorded.headers)
+            bar.update()
+
+    runtime = SimulatedRuntime(
+        records(), clock, sender, DUE_TOPIC, protocol.next_due, prediction.until or 0.0
+    )
+    runtime.listen(protocol)
+    quiet = logging.getLogger("streams.pipeline")
+    level, quiet.level = quiet.level, logging.ERROR  # bad lines are reported, not logged
+    try:
+        await protocol.run(runtime)
+    finally:
+        quiet.setLevel(level)
+    for dead in sender.take(DEAD_LETTER_TOPIC):
+        headers = dict(dead.headers)
+        number = int(headers[SOURCE_OFFSET])
+        prediction.bad.append((number, headers[ERROR].decode(errors="replace")))
+    prediction.funnel = funnel_of(metrics)
+    prediction.waiting = sum(len(unpack_timers(v)[1]) for v in store.data.values())
+
+
 def _count(prediction: Prediction, effects: list[Effect]) -> None:
-    prediction.funnel.count(effects)
+    """The sends per day and the commands (the funnel is the worker's metrics')."""
     for effect in effects:
         if isinstance(effect, SendCommand):
             day = datetime.fromtimestamp(effect.created_at, tz=UTC).date().isoformat()

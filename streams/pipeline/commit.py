@@ -17,7 +17,8 @@ standby replica applies changelog records with no committed offset to check them
 the outbox needs neither, and costs one more record per customer that got a command (its
 outbox emptied once the broker has the command).
 
-Per batch, in this order (``handle_batch``):
+Per batch, in this order (``run`` drives them on a ``Runtime``: Faust's in the worker,
+simulated time in ``rebound replay``):
 
 1. Empty the outboxes of commands the broker acknowledged since the last batch.
 2. Decide on every record (``Processor``): bad records to the dead-letter topic, misrouted
@@ -30,14 +31,16 @@ Per batch, in this order (``handle_batch``):
    dead-letter topic (stage ``store``) and its customer is decided again without it.
 5. Hand the commands to the producer, then the records to the store (RocksDB, and the
    changelog at ``flush``); schedule the new timers.
-6. Return: the caller acknowledges the batch's offsets, and Faust's commit flushes the
+6. Acknowledge the batch to the runtime (``Runtime.acknowledge``), whose commit flushes the
    producer (commands, changelog, dead letters, repartitioned records) before it commits
-   them.
+   the batch's offsets. A batch that failed is not acknowledged, and ``run`` raises.
 7. When the broker acknowledges commands: their ids go to the ledger, and their customers'
    outboxes are emptied at the next step 1.
 
-After a recovery (``recover``), the timers are scheduled again from the stored records and
-every outbox is published again (the ledger suppresses what was published already).
+Between batches, the runtime's tick publishes the timers due (``tick``); on a revocation
+nothing fires until the partitions the worker owns are restored (``ready``): their timers
+are then scheduled again from the stored records and every outbox is published again (the
+ledger suppresses what was published already). A batch, a tick and a recovery take turns.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from typing import Any
 from streams.engine.effects import SendCommand
 from streams.metrics import Metrics
 from streams.pipeline.commands import CommandError, Commands, Outgoing
-from streams.pipeline.ports import CustomerStore, Sender
+from streams.pipeline.ports import CustomerStore, Runtime, ScenarioVersions, Sender
 from streams.pipeline.processor import Customer, Processor
 from streams.pipeline.stored import (
     MAX_STORED_BYTES,
@@ -69,7 +72,7 @@ from streams.pipeline.timers import TimerWheel, fire_due
 
 log = logging.getLogger(__name__)
 
-CRASH_POINTS = ("built", "sent", "stored", "delivered")
+CRASH_POINTS = ("built", "sent", "stored", "acknowledged", "delivered")
 """Steps at which ``REBOUND_TEST_CRASH_AT`` makes the worker exit at once (tests only)."""
 CRASH_EXIT_CODE = 86
 
@@ -90,7 +93,11 @@ class CommitProtocol:
         metrics: Metrics,
         clock: Callable[[], float] = time.time,
         crash_at: str | None = None,
+        versions: ScenarioVersions | None = None,
+        watch: Callable[[Customer, float], None] | None = None,
     ) -> None:
+        """``watch`` sees each customer of a batch once it is settled (its inputs and what
+        each decided, those dead-lettered left out), e.g. ``rebound replay``'s trace."""
         self._processor = processor
         self._commands = commands
         self._customers = customers
@@ -106,6 +113,29 @@ class CommitProtocol:
         """Customer key -> partition and ids of commands acknowledged, to empty (step 1)."""
         self._to_ledger: list[str] = []
         self._recording: asyncio.Future[None] | None = None
+        self._versions = versions
+        self._watch = watch
+        self._turns = asyncio.Lock()
+        """A batch, a tick and a recovery take turns: when many timers fall due at once,
+        they are all published before the next batch."""
+
+    async def run(self, runtime: Runtime) -> None:
+        """Handle ``runtime``'s batches until it stops (steps 1 to 6; 7 as the broker
+        acknowledges). A failure outside the dead-letter path leaves its batch
+        unacknowledged and is raised: the worker must stop, and the batch is read again."""
+        metrics = self._metrics
+        while (batch := await runtime.next_batch()) is not None:
+            started = time.perf_counter()
+            handled = False
+            try:
+                async with self._turns:
+                    await self.handle_batch(batch.records)
+                handled = True
+            finally:
+                runtime.acknowledge(batch, handled)  # 6
+            self._crash_point("acknowledged", batch.records)
+            metrics.batch_duration.observe(time.perf_counter() - started)
+            metrics.batch_size.observe(len(batch.records))
 
     async def handle_batch(self, records: Sequence[Any]) -> None:
         """Steps 1 to 5 for ``records``; the caller then acknowledges their offsets (6)."""
@@ -125,6 +155,8 @@ class CommitProtocol:
                 self._sent[command.command_id] = (customer.partition, customer.key)
             outgoing += built
             values.append((customer, value))
+            if self._watch is not None:
+                self._watch(customer, now)
             for effects in customer.effects:
                 tally.count(effects)
         self._crash_point("built", outgoing)
@@ -253,12 +285,37 @@ class CommitProtocol:
     async def tick(self) -> None:
         """Between batches: publish the due timers, and empty the outboxes of commands the
         broker has acknowledged since (a quiet stream has no next batch to do it)."""
-        await fire_due(self._wheel, self._sender, self._due_topic, self._metrics, self._clock())
-        if self._delivered:
-            self.empty_outboxes()
-            await self._customers.flush()
+        async with self._turns:
+            await fire_due(self._wheel, self._sender, self._due_topic, self._metrics, self._clock())
+            if self._delivered:
+                self.empty_outboxes()
+                await self._customers.flush()
 
     # Recovery and revocation.
+
+    def revoked(self) -> None:
+        self.forget_partitions()
+
+    async def ready(self, partitions: set[int]) -> None:
+        """The partitions this worker owns are restored: read the scenario versions other
+        workers published since the start (their instances may be in these partitions),
+        then schedule the timers and publish the outboxes again (``recover``)."""
+        new: Sequence[Any] = ()
+        if self._versions is not None:
+            try:  # blocking I/O: in a thread; the engine changes between batches
+                new = await asyncio.get_running_loop().run_in_executor(
+                    None, self._versions.read_new
+                )
+            except Exception:  # the versions this worker has are the fallback
+                log.exception("reading the scenario versions again failed; going on without")
+        async with self._turns:
+            if new and self._versions is not None:
+                self._versions.keep(new)
+            await self.recover(partitions)
+
+    def next_due(self) -> float | None:
+        """When the earliest timer this worker holds falls due (simulated runtimes)."""
+        return self._wheel.next_due()
 
     def forget_partitions(self) -> None:
         """On a revocation: no timer fires and no outbox is emptied until the next recovery

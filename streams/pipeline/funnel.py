@@ -18,7 +18,7 @@ from streams.engine.effects import (
     StepDropped,
     StepHeldOut,
 )
-from streams.metrics import FUNNEL_METRICS
+from streams.metrics import FUNNEL_METRICS, Metrics
 
 
 class Funnel:
@@ -74,3 +74,16 @@ class Funnel:
                 for key, value in sorted(counter.items())
             ]
         return out
+
+
+def funnel_of(metrics: Metrics) -> Funnel:
+    """The funnel counted so far in ``metrics`` (what the worker exports), zeros left out."""
+    funnel = Funnel()
+    for field, counter in metrics.funnel.items():
+        labels = FUNNEL_METRICS[field][2]
+        for family in counter.collect():
+            for sample in family.samples:
+                if sample.name.endswith("_total") and sample.value:
+                    key = tuple(sample.labels[name] for name in labels)
+                    funnel.counts[field][key] += int(sample.value)
+    return funnel

@@ -1,8 +1,9 @@
-"""What the per-batch logic needs of the outside world, as small typed interfaces.
+"""What the pipeline needs of the outside world, as small typed interfaces.
 
 The pipeline imports no Faust, aiokafka or Redis: ``streams.edge`` implements these ports
-(``streams.edge.faust`` the table and the producer, ``streams.edge.redis`` the catalog, the
-profiles and the ledger), the unit tests implement them in memory, and ``streams.app`` wires them.
+(``streams.edge.faust`` the runtime, the table and the producer, ``streams.edge.redis`` the
+catalog, the profiles and the ledger), ``streams.pipeline.memory`` implements them in memory
+on simulated time (``rebound replay`` and the unit tests), and ``streams.app`` wires them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,58 @@ class InputRecord(Protocol):
     key: bytes | None
     value: bytes | None
     headers: Sequence[tuple[str, bytes]]
+
+
+class Batch(Protocol):
+    """The records of one fetch, each partition's in offset order."""
+
+    @property
+    def records(self) -> Sequence[InputRecord]: ...
+
+
+class RuntimeListener(Protocol):
+    """What a runtime calls as partitions come and go and time passes
+    (``streams.pipeline.commit.CommitProtocol``)."""
+
+    def revoked(self) -> None:
+        """Partitions are being taken away: nothing fires or is emptied until ``ready``."""
+
+    async def ready(self, partitions: set[int]) -> None:
+        """The customers table of ``partitions`` (all this worker now owns) is restored."""
+
+    async def tick(self) -> None:
+        """Time has passed: publish the timers due by now."""
+
+
+class Runtime(Protocol):
+    """The stream runtime the commit protocol runs on: Faust and the broker in the worker
+    (``streams.edge.faust.runtime``), simulated time in ``rebound replay``
+    (``streams.pipeline.memory``)."""
+
+    def listen(self, listener: RuntimeListener) -> None:
+        """From now on, tell ``listener`` of revocations, restored partitions and ticks."""
+
+    async def next_batch(self) -> Batch | None:
+        """The next batch to handle, or None once the runtime stops. A batch fetched before
+        a rebalance is never returned (the runtime reads its records again); a revocation
+        waits until the batch returned is acknowledged."""
+
+    def acknowledge(self, batch: Batch, handled: bool) -> None:
+        """Step 6 of the commit protocol: a handled batch's offsets are committed once
+        everything produced before this call is flushed to the broker; an unhandled one's
+        never are (its records are read again after a restart)."""
+
+
+class ScenarioVersions(Protocol):
+    """The scenario versions other workers published (``streams.edge.kafka.scenario_log``)."""
+
+    def read_new(self) -> Sequence[Any]:
+        """The versions the engine does not know; blocking."""
+        ...
+
+    def keep(self, scenarios: Sequence[Any]) -> None:
+        """Give them to the engine, for the instances in flight on them."""
+        ...
 
 
 class CustomerStore(Protocol):

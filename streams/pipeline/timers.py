@@ -132,6 +132,15 @@ class TimerWheel:
                 due[partition] = entries
         return due
 
+    def next_due(self) -> float | None:
+        """When the earliest pending timer falls due (None: there is none)."""
+        firsts = [
+            min(entry[0] for entry in schedule.buckets[schedule.seconds[0]])
+            for schedule in self._schedules.values()
+            if schedule.seconds
+        ]
+        return min(firsts, default=None)
+
     def __len__(self) -> int:
         return sum(schedule.size for schedule in self._schedules.values())
 

@@ -75,7 +75,7 @@ def report(reader: CommandReader, expected: set[str]) -> tuple[int, int, int]:
     return lost, len(ids) - len(set(ids)), len(set(ids) - expected)
 
 
-@pytest.mark.parametrize("step", [*CRASH_POINTS, "acknowledged"])
+@pytest.mark.parametrize("step", CRASH_POINTS)
 def test_a_crash_at_each_step_of_the_commit_protocol_loses_no_command(
     world: tuple[Settings, DemoProducer, CommandReader], start_worker: StartWorker, step: str
 ) -> None:

@@ -138,3 +138,24 @@ def test_the_command_prints_the_prediction_and_writes_it(
             "value": 1490,
         }
     ]
+
+
+def test_the_replay_runs_the_worker_s_batch_path(tmp_path: Path) -> None:
+    """Only the worker's batch path builds commands from the catalog: a product the command
+    cannot carry makes its input a dead letter there (stage command), which the replay
+    reports as that line, with nothing sent for it, and the other customers' commands
+    carry the catalog's products."""
+    from streams.pipeline.ports import Product
+
+    bad = Product("HELMET-URBAN", "Helmet", "not a price", "EUR", "u")  # type: ignore[arg-type]
+    caps = Product("CAPS-INTENSO-50", "Intenso", 1490, "EUR", "")
+    path = write_jsonl(tmp_path / "events.jsonl", recording())
+    prediction = replay(
+        shipped_engine(), read_events(path), catalog={"HELMET-URBAN": bad, "CAPS-INTENSO-50": caps}
+    )
+    [(number, problem)] = prediction.bad
+    assert number == 1, "c2's bike order, the first line"
+    assert "cannot encode command" in problem
+    assert ("push", "in-store-bike", "at-the-till") not in by_step(prediction)
+    assert by_step(prediction)[("email", COFFEE, "accessories")] == 3
+    assert prediction.funnel.counts["sent"][(COFFEE, "accessories", "", "email")] == 3

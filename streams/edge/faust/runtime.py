@@ -1,30 +1,25 @@
-"""The Faust side of the worker: the app, its tables and topics, the intake agent that hands
-each fetched batch to the commit protocol, the timer loop, recovery hooks, the web pages."""
+"""The Faust side of the worker: the app, its tables and topics, and ``FaustRuntime``, the
+commit protocol's runtime (``streams.pipeline.ports.Runtime``) on Faust and the broker."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
-import os
-import time
-from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import faust
 
-from streams.edge.faust.consumer import BatchingConsumer, BatchRoute
+from streams.edge.faust.consumer import BatchingConsumer, BatchRoute, RecordBatch
 from streams.edge.faust.consumer import install as install_consumer
 from streams.edge.faust.rocksdb import store_url
 from streams.edge.faust.stop import bound_the_stop, stop_worker
-from streams.engine.scenario import Scenario
 from streams.kafka_admin import ssl_context
-from streams.metrics import Metrics
-from streams.pipeline.commit import CommitProtocol
+from streams.pipeline.ports import RuntimeListener
 from streams.settings import Settings
 
 BATCHES_AHEAD = 2
-"""Fetched batches waiting for the intake agent, at most: backpressure on the consumer."""
+"""Fetched batches waiting for the commit protocol, at most: backpressure on the consumer."""
 MIB = 1024 * 1024
 GC_OBJECTS_PER_RECORD = 60
 """Tracked objects a batch holds per record at its peak, with room to spare: about 26 for the
@@ -36,101 +31,84 @@ inside one (``gc_young_threshold``)."""
 log = logging.getLogger(__name__)
 
 
-class ScenarioVersions(Protocol):
-    """The scenario versions other workers published (``streams.scenario_log``)."""
+class FaustRuntime:
+    """The commit protocol's runtime on Faust.
 
-    def read_new(self) -> Sequence[Scenario]:
-        """The versions the engine does not know; blocking."""
-        ...
+    * ``next_batch``: the intake topics come by batch (``streams.edge.faust.consumer``): the
+      consumer puts each fetch on a queue of ``BATCHES_AHEAD``; a batch fetched before a
+      rebalance is sought back to its first offsets and read again, never returned.
+    * ``acknowledge``: the batch's offsets join Faust's acknowledged ones, which its commit
+      (every ``broker_commit_interval``) commits after flushing the producer.
+    * ``listen``: Faust's revocation signal, the customers table's recovery (partitions
+      ready) and a timer every ``tick_s``.
+    """
 
-    def keep(self, scenarios: Sequence[Scenario]) -> None:
-        """Give them to the engine, for the instances in flight on them."""
-        ...
+    def __init__(
+        self, app: faust.App, table: Any, batch_topics: frozenset[str], due_topic: str,
+        tick_s: float,
+    ) -> None:  # fmt: skip
+        self._app = app
+        self._table = table
+        self._due_topic = due_topic
+        self._tick_s = tick_s
+        self._batches: asyncio.Queue[RecordBatch] | None = None
+        install_consumer(app, BatchRoute(batch_topics, self._put))
 
+    async def _put(self, batch: RecordBatch) -> None:
+        await self._queue().put(batch)
 
-def attach(
-    app: faust.App,
-    table: Any,
-    protocol: CommitProtocol,
-    batch_topics: frozenset[str],
-    due_topic: str,
-    metrics: Metrics,
-    tick_s: float,
-    crash_at: str | None = None,
-    versions: ScenarioVersions | None = None,
-) -> None:
-    """The intake agent, the recovery hooks and the timer loop of ``app``; ``table`` is the
-    customers table. When partitions have come, before their timers are scheduled, the
-    scenario ``versions`` published since the start are read and kept."""
-    # The intake topics come by batch (see streams.edge.faust.consumer): the consumer puts
-    # each fetch on this channel, and the intake agent handles it as a whole.
-    batches = app.channel(maxsize=BATCHES_AHEAD)
-    install_consumer(app, BatchRoute(batch_topics, batches.put))  # type: ignore[arg-type]
-    # Firing due timers and handling a batch take turns: when many timers fall due at
-    # once, they are all published before the intake takes the loop again.
-    turns = asyncio.Lock()
+    def _queue(self) -> asyncio.Queue[RecordBatch]:
+        if self._batches is None:  # on the worker's loop, which exists once it runs
+            self._batches = asyncio.Queue(maxsize=BATCHES_AHEAD)
+        return self._batches
 
-    @app.agent(batches, name="intake", concurrency=1)
-    async def intake_agent(stream: Any) -> None:
-        async for batch in stream:
-            started = time.perf_counter()
-            await handle_or_stop(app, app.consumer, protocol, batch, turns, crash_at)  # type: ignore[arg-type]
-            metrics.batch_duration.observe(time.perf_counter() - started)
-            metrics.batch_size.observe(len(batch.records))
+    @property
+    def _consumer(self) -> BatchingConsumer:
+        return self._app.consumer  # type: ignore[return-value]
 
-    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
-    async def stop_firing(app: Any, revoked: Any, **kwargs: Any) -> None:
-        protocol.forget_partitions()
+    async def next_batch(self) -> RecordBatch | None:
+        queue = self._queue()
+        while not self._app.should_stop:
+            batch = await queue.get()
+            if self._consumer.batch_begin(batch):
+                return batch
+            await self._consumer.read_again(batch)  # fetched before a rebalance
+        return None
 
-    @app.timer(tick_s)  # type: ignore[untyped-decorator]
-    async def tick() -> None:
-        async with turns:
-            await protocol.tick()
+    def acknowledge(self, batch: RecordBatch, handled: bool) -> None:
+        self._consumer.batch_done(batch, handled)
 
-    @table.on_recover  # type: ignore[untyped-decorator]
-    async def recover() -> None:
-        owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == due_topic}
-        new: Sequence[Scenario] = ()
-        if versions is not None:
-            try:  # blocking I/O: in a thread; the engine changes on the loop, between batches
-                new = await asyncio.get_running_loop().run_in_executor(None, versions.read_new)
-            except Exception:  # the versions this worker has are the fallback
-                log.exception("reading the scenario versions again failed; going on without")
-        async with turns:
-            if new and versions is not None:
-                versions.keep(new)
-            await protocol.recover(owned)
+    def listen(self, listener: RuntimeListener) -> None:
+        app, due_topic = self._app, self._due_topic
 
+        @app.on_partitions_revoked.connect  # type: ignore[arg-type]
+        async def revoked(app: Any, revoked: Any, **kwargs: Any) -> None:
+            listener.revoked()
 
-async def handle_or_stop(
-    app: Any,
-    consumer: BatchingConsumer,
-    protocol: CommitProtocol,
-    batch: Any,
-    turns: asyncio.Lock,
-    crash_at: str | None = None,
-) -> None:
-    """Handle one fetched batch. A record that cannot be handled goes to the dead-letter
-    topic inside the protocol; anything else that fails (the store, the producer) stops the
-    worker, so that its orchestrator restarts it and the batch, never acknowledged, is read
-    again. Left to Faust, the agent would restart in place with the batch's offsets
-    unacknowledged, and commits would stall behind them."""
-    if not consumer.batch_begin(batch):
-        await consumer.read_again(batch)  # fetched before a rebalance
-        return
-    handled = False
-    try:
-        async with turns:
-            await protocol.handle_batch(batch.records)
-        handled = True
-    except Exception as exc:
-        log.exception("a batch could not be handled; stopping the worker")
-        await stop_worker(app, exc)
-    finally:
-        consumer.batch_done(batch, handled)
-    if handled and crash_at == "acknowledged":  # tests only: before Faust's commit
-        log.warning("REBOUND_TEST_CRASH_AT=acknowledged: exiting now")
-        os._exit(86)
+        @self._table.on_recover  # type: ignore[untyped-decorator]
+        async def ready() -> None:
+            owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == due_topic}
+            await listener.ready(owned)
+
+        app.timer(self._tick_s)(listener.tick)
+
+    def serve(self, protocol: Any) -> None:
+        """Run ``protocol`` (``CommitProtocol``) on this runtime, as one of the app's tasks.
+        A failure that is not one record's (the store, the producer) stops the worker, so
+        that its orchestrator restarts it and the batch, never acknowledged, is read again.
+        Left to Faust, the task would end with the worker running and nothing consumed."""
+        self.listen(protocol)
+
+        async def run() -> None:
+            try:
+                await protocol.run(self)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("a batch could not be handled; stopping the worker")
+                await stop_worker(self._app, exc)
+
+        self._app.task(run)
 
 
 def gc_young_threshold(batch_max_records: int) -> int:

@@ -35,12 +35,12 @@ from streams.pipeline.processor import PROFILES_READ_EVERY, Decider, Processor
 from streams.pipeline.stored import MAX_STORED_BYTES, unpack_head, unpack_state, unpack_timers
 from streams.pipeline.timers import TimerWheel, timer_to_bytes
 from streams.scenarios import load_scenarios
-from tests.unit.pipeline.fakes import (
+from streams.pipeline.memory import (
     MemoryCatalog,
     MemoryLedger,
     MemoryProfiles,
+    MemorySender,
     MemoryStore,
-    RecordingSender,
 )
 
 SCENARIOS = load_scenarios(Path(__file__).resolve().parents[3] / "scenarios")
@@ -108,12 +108,11 @@ class Harness:
         store: MemoryStore | None = None,
         ledger: MemoryLedger | None = None,
     ) -> None:
-        self.log: list[str] = []
         self.metrics: Metrics = create_metrics(CollectorRegistry())
-        self.sender = RecordingSender(self.log)
-        self.customers = store or MemoryStore(self.log)
+        self.sender = MemorySender()
+        self.customers = store or MemoryStore()
         self.ledger = ledger or MemoryLedger()
-        self.profiles = MemoryProfiles()
+        self.profiles = MemoryProfiles(keep_lookups=True)
         self.wheel = TimerWheel()
         self.wheel.rebuild([2], [])
         self.now = NOW
@@ -511,3 +510,62 @@ def _open(customer: str) -> dict[str, Any]:
 
 def _with_id(event: DemoEvent, event_id: str) -> DemoEvent:
     return DemoEvent(event.kind, event.key, {**event.record, "event_id": event_id})
+
+
+class ScriptedRuntime:
+    """A runtime that hands over the given batches, then stops; it records what the
+    protocol acknowledges."""
+
+    def __init__(self, *batches: list[Any]) -> None:
+        self.batches = [SimpleNamespace(records=records) for records in batches]
+        self.acknowledged: list[tuple[list[Any], bool]] = []
+
+    def listen(self, listener: Any) -> None:
+        pass
+
+    async def next_batch(self) -> Any:
+        return self.batches.pop(0) if self.batches else None
+
+    def acknowledge(self, batch: Any, handled: bool) -> None:
+        self.acknowledged.append((batch.records, handled))
+
+
+async def test_run_acknowledges_each_batch_once_it_is_stored_and_sent() -> None:
+    h = Harness()
+    first, second = [h.event(e) for e in coffee("c1")], [h.event(bike("c2"))]
+    runtime = ScriptedRuntime(first, second)
+    await h.protocol.run(runtime)
+    assert runtime.acknowledged == [(first, True), (second, True)]
+    assert set(h.customers.data) == {b"c1", b"c2"}
+    assert [c["customer_id"] for c in h.commands()] == ["c2"]
+
+
+async def test_a_batch_that_fails_outside_the_dead_letter_path_is_not_acknowledged() -> None:
+    class BrokenStore(MemoryStore):
+        async def flush(self) -> None:
+            raise OSError("disk full")
+
+    h = Harness(store=BrokenStore())
+    batch = [h.event(bike("c1"))]
+    runtime = ScriptedRuntime(batch, [h.event(bike("c2"))])
+    with pytest.raises(OSError, match="disk full"):
+        await h.protocol.run(runtime)
+    assert runtime.acknowledged == [(batch, False)], "never acknowledged, and nothing after it"
+
+
+async def test_timers_wait_for_the_partitions_to_be_ready_and_stop_at_a_revocation() -> None:
+    h = Harness()
+    h.wheel.clear()  # as after a start: nothing owned yet
+    await h.handle([h.event(e) for e in coffee("c1")])
+    [(_, (due_at, _))] = h.timers("c1").items()
+    h.now = due_at + 1
+    await h.protocol.tick()
+    assert h.sender.on("due") == [], "nothing fires before the partitions are ready"
+    await h.protocol.ready({2})
+    await h.protocol.tick()
+    assert [s.key for s in h.sender.on("due")] == [b"c1"]
+    h.protocol.revoked()
+    await h.handle([h.event(e) for e in coffee("c3", "o3")])
+    h.now += 10 * 86400
+    await h.protocol.tick()
+    assert [s.key for s in h.sender.on("due")] == [b"c1"], "a revoked worker fires nothing"
