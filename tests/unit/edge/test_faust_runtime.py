@@ -129,16 +129,13 @@ def test_no_batch_is_lost_between_the_queue_and_the_loop() -> None:
         app = App()
         faust_runtime = runtime(app)
         batches = [batch(n) for n in range(5)]
-        got: list[Any] = []
 
-        async def consume() -> None:
-            for _ in batches:
-                got.append(await faust_runtime.next_batch())
+        async def consume() -> list[Any]:
+            return [await faust_runtime.next_batch() for _ in batches]
 
         reader = asyncio.ensure_future(consume())
         for b in batches:
             await faust_runtime._put(b)
-        await reader
-        return [b.generation_id for b in got]
+        return [b.generation_id for b in await reader]
 
     assert asyncio.run(scenario()) == [0, 1, 2, 3, 4]

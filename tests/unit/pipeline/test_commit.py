@@ -30,11 +30,6 @@ from streams.pipeline.commands import Commands
 from streams.pipeline.commit import CommitProtocol
 from streams.pipeline.dead_letters import DeadLetters
 from streams.pipeline.intake import KIND_HEADER, Intake
-from streams.pipeline.ports import Product
-from streams.pipeline.processor import PROFILES_READ_EVERY, Decider, Processor
-from streams.pipeline.stored import MAX_STORED_BYTES, unpack_head, unpack_state, unpack_timers
-from streams.pipeline.timers import TimerWheel, timer_to_bytes
-from streams.scenarios import load_scenarios
 from streams.pipeline.memory import (
     MemoryCatalog,
     MemoryLedger,
@@ -42,6 +37,11 @@ from streams.pipeline.memory import (
     MemorySender,
     MemoryStore,
 )
+from streams.pipeline.ports import Product
+from streams.pipeline.processor import PROFILES_READ_EVERY, Decider, Processor
+from streams.pipeline.stored import MAX_STORED_BYTES, unpack_head, unpack_state, unpack_timers
+from streams.pipeline.timers import TimerWheel, timer_to_bytes
+from streams.scenarios import load_scenarios
 
 SCENARIOS = load_scenarios(Path(__file__).resolve().parents[3] / "scenarios")
 TOPICS = {
