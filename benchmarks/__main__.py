@@ -29,9 +29,9 @@ from benchmarks.common import (
 )
 from devtools.localstack.process import free_port
 from devtools.localstack.worker import WorkerProcess
+from streams.edge.kafka.topics import ensure_topics
 from streams.edge.redis.ledger import KEY_PREFIX as LEDGER_PREFIX
 from streams.settings import Settings
-from streams.topics import ensure_topics
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from benchmarks.common import (
     produce_events,
 )
 from devtools.localstack.worker import WorkerProcess
-from streams.topics import ensure_topics
+from streams.edge.kafka.topics import ensure_topics
 
 
 def summary(collapsed: Path, top: int = 25) -> str:

@@ -34,11 +34,11 @@ from benchmarks.common import (
 from devtools.demo import COFFEE_MACHINE_LINE, DemoEvent, delivery_event, order_event
 from devtools.localstack.command_reader import read_topic
 from devtools.localstack.worker import WorkerProcess
+from streams.edge.kafka.topics import ensure_topics
 from streams.engine import Engine, event_from_record
 from streams.pipeline.stored import pack
 from streams.scenarios import load_scenarios
 from streams.settings import Settings
-from streams.topics import ensure_topics
 from streams.topology import CUSTOMERS_TABLE, changelog_topic, due_timers_topic
 
 WEEK = 7 * 86400

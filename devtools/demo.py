@@ -17,7 +17,7 @@ from typing import Any
 from kafka import KafkaProducer
 
 from streams.codecs import EVENT_RECORDS, AvroCodec
-from streams.kafka_admin import security_options
+from streams.edge.kafka.admin import security_options
 from streams.settings import Settings
 
 PRODUCTS = (

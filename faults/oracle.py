@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 
 from faults.workload import Workload
-from streams.edge.redis.catalog import file_fits
 from streams.engine.effects import SendCommand
-from streams.replay import read_events, replay
 from streams.scenarios import load_engine
+from streams.scenarios.catalog import file_fits
+from streams.tools.replay import read_events, replay
 
 
 def expected_commands(

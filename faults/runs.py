@@ -30,9 +30,9 @@ from faults.malformed import Malformed
 from faults.oracle import expected_commands
 from faults.verify import Report, verify
 from faults.workload import ACCESSORIES_S, REMINDER_S, SCENARIOS, Planned, Workload, generate
+from streams.edge.kafka.topics import ensure_topics
 from streams.edge.redis.catalog import load_catalog_file
 from streams.settings import Settings
-from streams.topics import ensure_topics
 
 CATALOG = Path(__file__).resolve().parents[1] / "scenarios" / "catalog.yaml"
 SLOW_S = 0.04

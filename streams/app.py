@@ -9,22 +9,25 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import faust
 from redis.asyncio import Redis
 
 from streams import __version__
-from streams.codecs import AvroCodec, SchemaRegistryClient
+from streams.codecs import AvroCodec
 from streams.edge.faust.observe import observe
 from streams.edge.faust.producer import DirectProducer
 from streams.edge.faust.runtime import FaustRuntime, customers_table, faust_app, raw_topic
 from streams.edge.faust.tables import PartitionedTable
 from streams.edge.faust.web import add_pages
+from streams.edge.kafka.scenario_log import PublishedSince
 from streams.edge.redis.catalog import FITS_REFRESH_S, Catalog, read_fits
 from streams.edge.redis.ledger import Ledger
 from streams.edge.redis.profiles import Profiles
 from streams.edge.redis.retry import redis_answers
+from streams.edge.registry import SchemaRegistryClient
 from streams.engine import Engine
 from streams.metrics import Metrics, create_metrics, init_scenario_labels
 from streams.pipeline.commands import Commands
@@ -33,7 +36,6 @@ from streams.pipeline.dead_letters import DeadLetters
 from streams.pipeline.intake import REPARTITION, Intake
 from streams.pipeline.processor import Processor
 from streams.pipeline.timers import TimerWheel
-from streams.scenario_log import PublishedSince
 from streams.scenarios import load_engine
 from streams.settings import Settings
 from streams.topology import CUSTOMERS_TABLE, due_timers_topic, repartition_topic
@@ -117,6 +119,42 @@ def create_app(
 
 
 REDIS_CHECK_INTERVAL_S = 10.0
+
+
+def run_worker(create_topics: bool = True) -> None:
+    """The worker's boot, from the environment's settings: check what it relies on (Faust's
+    private parts, the scenario files, Kafka, Redis, the topics) so that a bad configuration
+    stops it with a sentence before it joins the group; load the scenario versions of the
+    customers in flight; then run the app until it stops."""
+    import mode.loop
+    import redis as sync_redis
+
+    from streams.edge.faust import private
+    from streams.edge.faust.runtime import faust_worker, tune_gc
+    from streams.edge.kafka import scenario_log
+    from streams.edge.kafka.preflight import check_kafka
+    from streams.edge.kafka.topics import check_topics, ensure_topics
+    from streams.edge.redis.catalog import fits_now
+    from streams.edge.redis.preflight import check_redis
+
+    private.check()  # a Faust or aiokafka without what Rebound relies on stops the start
+    settings = Settings.from_env()
+    if not create_topics:
+        settings = replace(settings, create_topics=False)
+    load_engine(Path(settings.scenarios_dir))  # a bad file stops the start, before connecting
+    check_kafka(settings)
+    check_redis(settings)
+    if settings.create_topics:
+        ensure_topics(settings)
+    else:
+        check_topics(settings)
+    engine = scenario_log.load(settings)  # with the versions of customers in flight
+    engine.fits = fits_now(sync_redis.Redis.from_url(settings.redis_url))  # then every minute
+    if settings.event_loop == "uvloop":
+        mode.loop.use("uvloop")  # before the worker creates its loop
+    app = create_app(settings, engine=engine)
+    tune_gc(settings.batch_max_records)
+    faust_worker(app, settings.log_level, settings.log_format).execute_from_commandline()
 
 
 def _redis(url: str, decode_responses: bool = False) -> Redis:

@@ -49,7 +49,7 @@ def repartition_topic(settings: Settings) -> str:
 
 def scenarios_topic(settings: Settings) -> str:
     """The compacted topic of every scenario version the workers have loaded
-    (``streams.scenario_log``)."""
+    (``streams.edge.kafka.scenario_log``)."""
     return f"{settings.app_id}-{SCENARIOS_TOPIC}"
 
 

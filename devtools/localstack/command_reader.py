@@ -11,7 +11,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from devtools.localstack.exceptions import LocalStackError
 from streams.codecs import SEND_COMMAND, AvroCodec
-from streams.kafka_admin import security_options
+from streams.edge.kafka.admin import security_options
 from streams.settings import Settings
 
 

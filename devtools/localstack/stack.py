@@ -26,8 +26,8 @@ from devtools.localstack.process import FolderLock, free_port, port_answers
 from devtools.localstack.redis import LocalRedis
 from devtools.localstack.worker import WorkerProcess
 from streams.edge.redis.catalog import load_catalog_file
+from streams.edge.redis.preflight import redis_address
 from streams.edge.redis.profile_files import load_profiles_file
-from streams.preflight import redis_address
 from streams.settings import Settings
 
 DEMO_CATALOG = Path("scenarios/catalog.yaml")

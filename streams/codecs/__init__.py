@@ -1,4 +1,4 @@
-"""Avro codecs: the committed schemas, the two wire formats, the schema registry client."""
+"""Avro codecs: the committed schemas, the two wire formats, what they need of a schema registry."""
 
 from streams.codecs.avro import FINGERPRINT_HEADER, SCHEMA_HEADER, AvroCodec
 from streams.codecs.exceptions import (
@@ -9,7 +9,7 @@ from streams.codecs.exceptions import (
     UnknownSchemaId,
 )
 from streams.codecs.records import EVENT_RECORDS, SEND_COMMAND
-from streams.codecs.registry import SchemaRegistryClient
+from streams.codecs.registry import SchemaRegistry
 from streams.codecs.schemas import SchemaRepository, SchemaVersion
 
 __all__ = [
@@ -21,7 +21,7 @@ __all__ = [
     "CodecError",
     "DecodeError",
     "RegistryUnavailable",
-    "SchemaRegistryClient",
+    "SchemaRegistry",
     "SchemaRegistryError",
     "SchemaRepository",
     "SchemaVersion",

@@ -19,7 +19,7 @@ from fastavro import parse_schema, schemaless_writer
 from fastavro._read import _read_data  # type: ignore[attr-defined]
 
 from streams.codecs.exceptions import CodecError, DecodeError
-from streams.codecs.registry import SchemaRegistryClient
+from streams.codecs.registry import SchemaRegistry
 from streams.codecs.schemas import SchemaRepository, SchemaVersion, without_logical_types
 
 SCHEMA_HEADER = "rebound.schema"
@@ -36,7 +36,7 @@ class AvroCodec:
     def __init__(
         self,
         repository: SchemaRepository | None = None,
-        registry: SchemaRegistryClient | None = None,
+        registry: SchemaRegistry | None = None,
         logical_types: bool = True,
     ) -> None:
         """``logical_types=False`` decodes timestamps as epoch milliseconds, not datetimes:
@@ -94,9 +94,7 @@ class AvroCodec:
         self._decoders[(name, fingerprint)] = decoder
         return decoder
 
-    def _registry_decoder(
-        self, registry: SchemaRegistryClient, name: str, payload: bytes
-    ) -> _Decoder:
+    def _registry_decoder(self, registry: SchemaRegistry, name: str, payload: bytes) -> _Decoder:
         if len(payload) < 5 or payload[0] != _CONFLUENT_MAGIC:
             raise DecodeError("not in the Confluent wire format (no magic byte 0)")
         _, schema_id = _CONFLUENT_PREFIX.unpack_from(payload)

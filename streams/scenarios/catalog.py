@@ -61,6 +61,12 @@ def read_catalog(path: Path) -> CatalogFile:
     return CatalogFile(products, problems)
 
 
+def file_fits(path: Path) -> dict[str, frozenset[str]]:
+    """The compatibility rules of a catalog file's good products, as the worker reads them
+    from Redis once the file is loaded (for simulations)."""
+    return {p.sku: frozenset(p.fits) for p in read_catalog(path).products if p.fits}
+
+
 def _product(doc: Located, sku: str, raw: Any, currency: str) -> CatalogProduct:
     path = f"products.{sku}"
     if not isinstance(raw, dict):

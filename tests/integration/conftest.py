@@ -11,9 +11,9 @@ import redis
 from devtools.localstack.process import free_port
 from devtools.localstack.services import kafka_service, redis_service
 from devtools.localstack.worker import WorkerProcess
+from streams.edge.kafka.topics import ensure_topics
 from streams.edge.redis.catalog import load_catalog_file
 from streams.settings import Settings
-from streams.topics import ensure_topics
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from devtools.localstack.process import free_port
-from streams.kafka_admin import admin_client
+from streams.edge.kafka.admin import admin_client
+from streams.edge.kafka.topics import ensure_topics
 from streams.settings import Settings
-from streams.topics import ensure_topics
 from tests.integration.cli import rebound
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer
 
 from streams.codecs import EVENT_RECORDS, SEND_COMMAND, AvroCodec
+from streams.edge.kafka.topics import ensure_topics
 from streams.settings import Settings
-from streams.topics import ensure_topics
 from tests.unit.codecs.test_avro import send_command
 
 ROOT = Path(__file__).resolve().parents[2]

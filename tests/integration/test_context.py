@@ -18,11 +18,11 @@ from redis.asyncio import Redis
 from devtools.demo import DemoProducer, consent_event, order_event
 from devtools.localstack.command_reader import CommandReader
 from devtools.localstack.worker import WorkerProcess
+from streams.edge.kafka.topics import ensure_topics
 from streams.edge.redis.profiles import KEY_PREFIX, SEPARATOR, Profiles
 from streams.engine.context import Profile
 from streams.metrics import create_metrics
 from streams.settings import Settings
-from streams.topics import ensure_topics
 from tests.integration.cli import rebound
 
 SHIPPED = Path(__file__).resolve().parents[2] / "scenarios"

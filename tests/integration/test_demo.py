@@ -10,8 +10,8 @@ from dataclasses import replace
 from typing import Any
 
 from devtools.localstack.stack import DEMO_TIME_SCALE, feed_demo
+from streams.edge.kafka.topics import ensure_topics
 from streams.settings import Settings
-from streams.topics import ensure_topics
 
 SHIPPED = {
     "coffee-machine-after-delivery",

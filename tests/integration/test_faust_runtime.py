@@ -23,7 +23,7 @@ from kafka import KafkaProducer
 from kafka.admin import NewTopic
 
 from devtools.localstack.process import free_port, start_child
-from streams.kafka_admin import admin_client, kafka_client
+from streams.edge.kafka.admin import admin_client, kafka_client
 from streams.settings import Settings
 from tests.integration.runtime_probe import TOPIC
 

@@ -22,10 +22,10 @@ import pytest
 from devtools.demo import BIKE_LINE, DemoEvent, DemoProducer, click_event, open_event, order_event
 from devtools.localstack.command_reader import CommandReader
 from devtools.localstack.prometheus import LocalPrometheus
-from streams.report import CONTROL_COLOUR, CONVERSION_COLOUR
-from streams.report_sources import from_prometheus
+from streams.edge.kafka.topics import ensure_topics
+from streams.edge.prometheus import from_prometheus
 from streams.settings import Settings
-from streams.topics import ensure_topics
+from streams.tools.report import CONTROL_COLOUR, CONVERSION_COLOUR
 from tests.integration.cli import rebound
 from tests.integration.test_report import pixels_of, screenshot
 from tests.unit.test_replay import write_jsonl

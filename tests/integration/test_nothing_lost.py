@@ -19,12 +19,12 @@ from devtools.demo import BIKE_LINE, DemoEvent, DemoProducer, order_event
 from devtools.localstack.command_reader import CommandReader
 from devtools.localstack.worker import WorkerProcess
 from streams.app import CRASH_AT_VARIABLE
+from streams.edge.kafka.topics import ensure_topics
 from streams.engine import Engine, event_from_record
 from streams.engine.effects import SendCommand
 from streams.pipeline.commit import CRASH_EXIT_CODE, CRASH_POINTS
 from streams.scenarios import load_scenarios
 from streams.settings import Settings
-from streams.topics import ensure_topics
 
 StartWorker = Callable[..., WorkerProcess]
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

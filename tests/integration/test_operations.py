@@ -15,8 +15,8 @@ from typing import Any
 from devtools.demo import BIKE_LINE, DemoProducer, order_event
 from devtools.localstack.process import free_port
 from devtools.localstack.worker import WorkerProcess
+from streams.edge.kafka.topics import ensure_topics
 from streams.settings import Settings
-from streams.topics import ensure_topics
 from tests.integration.test_measure import _promtool_accepts
 
 STOPPED_S = 60

@@ -14,8 +14,8 @@ from typing import Any
 
 from devtools.demo import COFFEE_MACHINE_LINE, DemoProducer, delivery_event, order_event
 from devtools.localstack.redis import LocalRedis
+from streams.edge.kafka.topics import ensure_topics
 from streams.settings import Settings
-from streams.topics import ensure_topics
 
 GRACE_S = 60.0
 """The chart's terminationGracePeriodSeconds."""

@@ -18,10 +18,11 @@ import redis
 from devtools.demo import BIKE_LINE, COFFEE_MACHINE_LINE, DemoProducer, delivery_event, order_event
 from devtools.localstack.command_reader import CommandReader, read_topic
 from devtools.localstack.worker import WorkerProcess
-from streams.codecs import EVENT_RECORDS, AvroCodec, SchemaRegistryClient
+from streams.codecs import EVENT_RECORDS, AvroCodec
+from streams.edge.kafka.topics import ensure_topics
+from streams.edge.registry import SchemaRegistryClient
 from streams.pipeline import dead_letters
 from streams.settings import Settings
-from streams.topics import ensure_topics
 from tests.integration.conftest import FAST_SCENARIO
 from tests.unit.codecs.mock_registry import mock_registry
 

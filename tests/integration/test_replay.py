@@ -18,10 +18,10 @@ from devtools.demo import (
     order_event,
 )
 from devtools.localstack.command_reader import CommandReader
-from streams.edge.redis.catalog import file_fits
-from streams.replay import read_events, replay
 from streams.scenarios import load_engine
+from streams.scenarios.catalog import file_fits
 from streams.settings import Settings
+from streams.tools.replay import read_events, replay
 from tests.integration.cli import rebound
 from tests.integration.conftest import CATALOG
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from devtools.demo import DemoEvent, DemoProducer, order_event
 from devtools.localstack.command_reader import CommandReader
-from streams.edge.redis.catalog import file_fits
-from streams.replay import read_events, replay
 from streams.scenarios import load_engine
+from streams.scenarios.catalog import file_fits
 from streams.settings import Settings
+from streams.tools.replay import read_events, replay
 from tests.integration.conftest import CATALOG
 from tests.unit.test_replay import write_jsonl
 

@@ -17,8 +17,8 @@ from PIL import Image
 
 from devtools.demo import BIKE_LINE, DemoProducer, order_event
 from devtools.localstack.command_reader import CommandReader
-from streams.report import CHANNEL_COLOURS, FUNNEL_COLOUR
 from streams.settings import Settings
+from streams.tools.report import CHANNEL_COLOURS, FUNNEL_COLOUR
 from tests.integration.cli import rebound
 from tests.unit.test_replay import recording, write_jsonl
 

@@ -15,8 +15,8 @@ import pytest
 from devtools.demo import DemoProducer, order_event
 from devtools.localstack.command_reader import CommandReader
 from devtools.localstack.exceptions import LocalStackError
+from streams.edge.kafka.topics import ensure_topics
 from streams.settings import Settings
-from streams.topics import ensure_topics
 from tests.integration.cli import rebound
 
 

@@ -7,8 +7,8 @@ import json
 import time
 
 from devtools.demo import BIKE_LINE, DemoProducer, order_event
+from streams.edge.kafka.topics import ensure_topics
 from streams.settings import Settings
-from streams.topics import ensure_topics
 from tests.integration.cli import rebound
 
 

@@ -16,9 +16,9 @@ from devtools.demo import BIKE_LINE, DemoProducer, order_event
 from devtools.localstack.command_reader import CommandReader
 from devtools.localstack.worker import WorkerProcess
 from streams.codecs import SchemaRepository
+from streams.edge.kafka.topics import ensure_topics
 from streams.scenarios import load_scenarios
 from streams.settings import Settings
-from streams.topics import ensure_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECK = """

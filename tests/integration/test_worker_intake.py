@@ -15,9 +15,9 @@ from devtools.demo import (
 )
 from devtools.localstack.command_reader import read_topic
 from devtools.localstack.worker import WorkerProcess
+from streams.edge.kafka.topics import ensure_topics
 from streams.pipeline import dead_letters as dead_letter
 from streams.settings import Settings
-from streams.topics import ensure_topics
 from streams.topology import topic_specs
 
 WHEN = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from streams.edge.kafka.admin import refusal_message, ssl_context
 from streams.exceptions import ConfigurationError
-from streams.kafka_admin import refusal_message, ssl_context
 from streams.settings import Settings
 
 

@@ -14,7 +14,7 @@ from streams.edge.faust.consumer import BatchingConsumer, BatchRoute, RecordBatc
 from streams.edge.faust.consumer import install as install_consumer
 from streams.edge.faust.rocksdb import store_url
 from streams.edge.faust.stop import bound_the_stop, stop_worker
-from streams.kafka_admin import ssl_context
+from streams.edge.kafka.admin import ssl_context
 from streams.pipeline.ports import RuntimeListener
 from streams.settings import Settings
 

@@ -109,12 +109,6 @@ async def read_fits(redis: Redis, metrics: Metrics) -> dict[str, frozenset[str]]
     return parse_fits(await until_redis_answers(fetch, metrics, "catalog_fits"))
 
 
-def file_fits(path: Path) -> dict[str, frozenset[str]]:
-    """The compatibility rules of a catalog file's good products, as the worker reads them
-    from Redis once the file is loaded (for simulations)."""
-    return {p.sku: frozenset(p.fits) for p in read_catalog(path).products if p.fits}
-
-
 def load_catalog_file(redis: SyncRedis, path: Path) -> CatalogFile:
     """Write the good products of a catalog file (``streams.scenarios.catalog``) to Redis;
     the file's problems (bad products, left out) are returned with their lines."""

@@ -12,10 +12,10 @@ from streams.codecs import (
     SEND_COMMAND,
     AvroCodec,
     DecodeError,
-    SchemaRegistryClient,
     SchemaRegistryError,
     SchemaRepository,
 )
+from streams.edge.registry import SchemaRegistryClient
 from streams.engine import event_from_record
 from tests.unit.codecs.mock_registry import mock_registry
 

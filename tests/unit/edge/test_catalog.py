@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from streams.edge.redis.catalog import Catalog, file_fits, parse_fits
+from streams.edge.redis.catalog import Catalog, parse_fits
 from streams.metrics import create_metrics
 from streams.pipeline.ports import Product
+from streams.scenarios.catalog import file_fits
 
 
 def catalog() -> tuple[Catalog, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from streams.edge.redis.catalog import file_fits
 from streams.engine import Engine, TimerFired
 from streams.engine.context import Profile
 from streams.engine.effects import Effect, SendCommand
@@ -15,6 +14,7 @@ from streams.engine.events import Click, Delivery, Event, Open, Order, OrderLine
 from streams.engine.state import CustomerState
 from streams.pipeline.stored import pack, unpack_timers
 from streams.scenarios import load_scenarios
+from streams.scenarios.catalog import file_fits
 
 SHIPPED = Path(__file__).resolve().parents[3] / "scenarios"
 SCENARIOS = load_scenarios(SHIPPED)

@@ -20,8 +20,8 @@ from streams.metrics import (
 )
 from streams.pipeline.funnel import Funnel
 from streams.pipeline.tally import Tally
-from streams.report import render
-from streams.uplift import Results, compare, money
+from streams.tools.report import render
+from streams.tools.uplift import Results, compare, money
 from tests.unit.engine.simulation import SCENARIOS
 
 

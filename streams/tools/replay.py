@@ -29,9 +29,11 @@ A line that is not a valid event is reported with its number and skipped.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -44,6 +46,7 @@ from prometheus_client import CollectorRegistry
 from tqdm import tqdm
 
 from streams.codecs import EVENT_RECORDS, AvroCodec, CodecError
+from streams.edge.redis.profile_files import read_profiles
 from streams.engine import Engine, Event, InvalidEvent, TimerFired, event_from_record
 from streams.engine.context import CHANNELS, Profile
 from streams.engine.effects import Effect, SendCommand
@@ -69,6 +72,130 @@ from streams.pipeline.ports import Product
 from streams.pipeline.processor import Customer, Processor
 from streams.pipeline.stored import unpack_timers
 from streams.pipeline.timers import TimerWheel
+from streams.scenarios import load_engine
+from streams.scenarios.catalog import file_fits, read_catalog
+
+NAME = "replay"
+SUMMARY = (
+    "run a scenario folder over recorded events on simulated time, without Kafka or Redis,"
+    " and print what it would send"
+)
+ENV = ("REBOUND_SCENARIOS_DIR",)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "events",
+        type=Path,
+        help="JSON Lines (a kind and an event's fields "
+        "per line) or an Avro container file (.avro) of one event topic's records",
+    )
+    parser.add_argument(
+        "--scenarios", type=Path, help="the scenarios' folder (REBOUND_SCENARIOS_DIR)"
+    )
+    parser.add_argument(
+        "--profiles",
+        type=Path,
+        help="customer profiles, CSV or JSON Lines "
+        "as `rebound profiles` reads (none: every customer has the defaults)",
+    )
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        help="the catalog, for its products and compatibility rules "
+        "(default: the scenarios' folder's catalog.yaml, if any)",
+    )
+    parser.add_argument(
+        "--days-after",
+        type=float,
+        default=30.0,
+        help="days of simulated time run after the last event, for the timers",
+    )
+    parser.add_argument(
+        "--json", type=Path, help="also write the prediction there, for `rebound report`"
+    )
+    parser.add_argument(
+        "--customer",
+        metavar="ID",
+        help="also print every decision for this customer, in time order (command ids included)",
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="OLD_FOLDER",
+        type=Path,
+        help="run the same events through this scenario folder too, and print what the"
+        " --scenarios folder adds, removes and moves",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> None:
+    from streams.settings import Settings
+    from streams.tools.replay_compare import compare
+    from streams.tools.replay_trace import CustomerTrace
+
+    folder = args.scenarios or Path(Settings.from_env().scenarios_dir)
+    profiles: dict[str, Profile] = {}
+    if args.profiles is not None:
+        if not args.profiles.is_file():
+            raise ConfigurationError(f"{args.profiles}: no such file")
+        profiles, bad = read_profiles(args.profiles)
+        for number, problem in bad:
+            print(f"{args.profiles}:{number}: {problem} (skipped)", file=sys.stderr)
+    if not args.events.is_file():
+        raise ConfigurationError(f"{args.events}: no such file")
+    engine, products = _replay_engine(folder, args.catalog)
+    trace = None
+    if args.customer:
+        trace = CustomerTrace(args.customer, engine, profiles.get(args.customer))
+    prediction = replay(
+        engine,
+        read_events(args.events),
+        profiles,
+        days_after=args.days_after,
+        progress=not args.quiet,
+        report=lambda number, problem: print(
+            f"{args.events}:{number}: {problem} (skipped)", file=sys.stderr
+        ),
+        watch=trace,
+        catalog=products,
+    )
+    print("\n".join(summary(prediction)))
+    if trace is not None:
+        print(f"\ndecisions for customer {args.customer}:")
+        print("\n".join(trace.lines) or "  none: no event of this customer")
+    if args.compare is not None:
+        old_engine, old_products = _replay_engine(args.compare, args.catalog)
+        old = replay(
+            old_engine,
+            read_events(args.events),
+            profiles,
+            days_after=args.days_after,
+            catalog=old_products,
+        )
+        print(f"\n--compare: {args.compare} (before) against {folder} (after)")
+        print("\n".join(compare(old, prediction)))
+    if args.json is not None:
+        args.json.write_text(json.dumps(prediction.to_json(), indent=1) + "\n")
+        print(f"prediction written to {args.json} (`rebound report {args.json}`)")
+
+
+def _replay_engine(folder: Path, catalog_file: Path | None) -> tuple[Engine, dict[str, Product]]:
+    """The engine of a scenario folder, with the compatibility rules of its catalog, and the
+    catalog's products (none without a catalog)."""
+    engine = load_engine(folder)
+    catalog = catalog_file or folder / "catalog.yaml"
+    products: dict[str, Product] = {}
+    if catalog_file is not None or catalog.exists():
+        if not catalog.is_file():
+            raise ConfigurationError(f"{catalog}: no such file")
+        engine.fits = file_fits(catalog)
+        products = {
+            p.sku: Product(p.sku, p.name, p.price, p.currency, p.url)
+            for p in read_catalog(catalog).products
+        }
+    return engine, products
+
 
 KINDS = {name: kind for kind, name in EVENT_RECORDS.items()}
 """Avro record name -> event kind."""
@@ -244,7 +371,7 @@ def replay(
 ) -> Prediction:
     """Run ``events`` through the worker's batch path in time order, firing the customers'
     timers on the way and for ``days_after`` days after the last event; ``watch`` sees every
-    decision (customer, input, time, effects), e.g. ``streams.replay_trace.CustomerTrace``;
+    decision (customer, input, time, effects), e.g. ``streams.tools.replay_trace.CustomerTrace``;
     ``catalog`` gives the commands' products (none: commands carry no product)."""
     prediction = Prediction()
     ordered: list[tuple[float, int, Recorded]] = []

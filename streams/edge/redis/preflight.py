@@ -1,5 +1,5 @@
-"""Checks run before the worker starts, so bad configuration ends with a sentence, not a
-traceback: which address does not answer, which variable sets it, what to do."""
+"""Redis checked before the worker or a tool starts, so bad configuration ends with a
+sentence, not a traceback: which address does not answer, which variable sets it, what to do."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from urllib.parse import urlsplit
 import redis
 
 from streams.exceptions import ConfigurationError
-from streams.kafka_admin import admin_client
 from streams.settings import Settings
 
 
-def check_kafka(settings: Settings) -> None:
-    """Raise ``ConfigurationError`` unless a broker of ``REBOUND_BROKER_URL`` answers."""
-    admin = admin_client(settings, timeout_ms=5000)
-    admin.close()
+def sync_client(settings: Settings) -> redis.Redis:
+    """A blocking client of ``REBOUND_REDIS_URL`` (the tools, the worker's start)."""
+    return redis.Redis.from_url(settings.redis_url)
 
 
 def check_redis(settings: Settings) -> None:

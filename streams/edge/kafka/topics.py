@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from streams.edge.kafka.admin import admin_client
 from streams.exceptions import ConfigurationError
-from streams.kafka_admin import admin_client
 from streams.settings import Settings
 from streams.topology import TopicSpec, topic_specs
 

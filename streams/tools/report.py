@@ -1,5 +1,5 @@
 """``rebound report``: one HTML page, from a replay's prediction (``rebound replay --json``),
-a Prometheus server or a running worker's metrics (``streams.report_sources``): each
+a Prometheus server or a running worker's metrics (``streams.edge.prometheus``): each
 scenario's conversion rate against its control group with the uplift's uncertainty, each
 step and variant's sends, open, click and conversion rates, revenue and average basket, the
 funnels, sends per day and channel, and what the policies deferred or suppressed.
@@ -10,14 +10,77 @@ so it opens offline and can be mailed or attached to a ticket.
 
 from __future__ import annotations
 
+import argparse
 import html
+import json
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from streams.engine.experiments import CONTROL, TREATMENT
-from streams.uplift import Results, Uplift, compare
+from streams.exceptions import ConfigurationError
+from streams.tools.uplift import Results, Uplift, compare
+
+NAME = "report"
+SUMMARY = "the uplift, rates, revenue and funnels: from a replay, Prometheus or a worker"
+ENV: tuple[str, ...] = ()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("prediction", type=Path, nargs="?", help="a `rebound replay --json` file")
+    source.add_argument(
+        "--prometheus",
+        metavar="URL",
+        help="a Prometheus server scraping the workers, e.g. http://prometheus:9090: every"
+        " pod's counts over --window, restarts included",
+    )
+    source.add_argument(
+        "--metrics", help="one worker's metrics URL, e.g. http://127.0.0.1:6066/metrics"
+    )
+    parser.add_argument("--window", default="30d", help="with --prometheus: how far back")
+    parser.add_argument(
+        "--step",
+        default="1m",
+        help="with --prometheus: the resolution counters are read at; at most the scrape"
+        " interval counts exactly across restarts",
+    )
+    parser.add_argument(
+        "--selector",
+        default="",
+        help="with --prometheus: label matchers of the workers' series, e.g."
+        ' \'namespace="shop",job="rebound-metrics"\'',
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=Path("rebound-report.html"),
+        help="where the page is written",
+    )
+    parser.add_argument("--title", default="Rebound report", help="the page's title")
+
+
+def run(args: argparse.Namespace) -> None:
+    if args.prometheus or args.metrics:
+        from streams.edge.prometheus import from_metrics, from_prometheus
+
+        if args.prometheus:
+            data = from_prometheus(args.prometheus, args.window, args.step, args.selector)
+        else:
+            data = from_metrics(args.metrics)
+    else:
+        try:
+            data = json.loads(args.prediction.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(
+                f"{args.prediction}: not a replay's prediction ({exc})"
+            ) from exc
+    args.output.write_text(render(data, args.title), encoding="utf-8")
+    print(f"report written to {args.output}")
+
 
 CHANNEL_COLOURS = {"email": "#2f6fdf", "sms": "#e08a1e", "push": "#2a9d5c"}
 OTHER_COLOUR = "#7a5cc0"

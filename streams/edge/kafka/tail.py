@@ -18,8 +18,8 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from streams.codecs import EVENT_RECORDS, SEND_COMMAND, AvroCodec, DecodeError
+from streams.edge.kafka.admin import kafka_client
 from streams.exceptions import ConfigurationError
-from streams.kafka_admin import kafka_client
 from streams.settings import Settings
 
 

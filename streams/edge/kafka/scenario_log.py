@@ -35,10 +35,10 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
+from streams.edge.kafka.admin import kafka_client
 from streams.engine import Engine
 from streams.engine.scenario import Scenario
 from streams.exceptions import ConfigurationError
-from streams.kafka_admin import kafka_client
 from streams.scenarios import ScenarioError, load_policies, load_scenarios, parse_scenario
 from streams.settings import Settings
 from streams.topology import scenarios_topic
