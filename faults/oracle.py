@@ -12,7 +12,7 @@ from faults.workload import Workload
 from streams.engine.effects import SendCommand
 from streams.scenarios import load_engine
 from streams.scenarios.catalog import file_fits
-from streams.tools.replay import read_events, replay
+from streams.tools.simulation import read_events, replay
 
 
 def expected_commands(

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from streams.engine.effects import SendCommand
-from streams.tools.replay import Prediction
+from streams.tools.simulation import Prediction
 
 SendKey = tuple[str, str, str, str]
 

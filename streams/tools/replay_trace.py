@@ -27,7 +27,7 @@ from streams.engine.events import Click, Consent, Delivery, Open, Order
 
 
 class CustomerTrace:
-    """A ``watch`` for ``streams.tools.replay.replay`` that keeps one customer's decisions."""
+    """A ``watch`` for ``streams.tools.simulation.replay`` that keeps one customer's decisions."""
 
     def __init__(self, customer_id: str, engine: Engine, profile: Profile | None) -> None:
         self.customer_id = customer_id

@@ -21,7 +21,7 @@ from devtools.localstack.command_reader import CommandReader
 from streams.scenarios import load_engine
 from streams.scenarios.catalog import file_fits
 from streams.settings import Settings
-from streams.tools.replay import read_events, replay
+from streams.tools.simulation import read_events, replay
 from tests.integration.cli import rebound
 from tests.integration.conftest import CATALOG
 

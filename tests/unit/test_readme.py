@@ -15,7 +15,7 @@ def test_readme_documents_every_setting_with_its_default() -> None:
 
 def test_the_readme_s_event_lines_replay_without_a_bad_line(tmp_path: Path) -> None:
     """The one example line per kind that the README gives for ``rebound replay``."""
-    from streams.tools.replay import read_events
+    from streams.tools.simulation import read_events
 
     text = README.read_text()
     block = text.split("```json\n", 1)[1].split("```", 1)[0]

@@ -23,7 +23,7 @@ from devtools.demo import (
 from streams.cli import main
 from streams.codecs import EVENT_RECORDS, SchemaRepository
 from streams.engine.ids import command_id
-from streams.tools.replay import Prediction, read_events, replay
+from streams.tools.simulation import Prediction, read_events, replay
 from tests.unit.engine.simulation import T0, shipped_engine
 
 DAY_MS = 86_400_000
