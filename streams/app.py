@@ -127,7 +127,6 @@ def run_worker(create_topics: bool = True) -> None:
     stops it with a sentence before it joins the group; load the scenario versions of the
     customers in flight; then run the app until it stops."""
     import mode.loop
-    import redis as sync_redis
 
     from streams.edge.faust import private
     from streams.edge.faust.runtime import faust_worker, tune_gc
@@ -135,7 +134,7 @@ def run_worker(create_topics: bool = True) -> None:
     from streams.edge.kafka.preflight import check_kafka
     from streams.edge.kafka.topics import check_topics, ensure_topics
     from streams.edge.redis.catalog import fits_now
-    from streams.edge.redis.preflight import check_redis
+    from streams.edge.redis.preflight import check_redis, sync_client
 
     private.check()  # a Faust or aiokafka without what Rebound relies on stops the start
     settings = Settings.from_env()
@@ -149,7 +148,7 @@ def run_worker(create_topics: bool = True) -> None:
     else:
         check_topics(settings)
     engine = scenario_log.load(settings)  # with the versions of customers in flight
-    engine.fits = fits_now(sync_redis.Redis.from_url(settings.redis_url))  # then every minute
+    engine.fits = fits_now(sync_client(settings))  # then every minute
     if settings.event_loop == "uvloop":
         mode.loop.use("uvloop")  # before the worker creates its loop
     app = create_app(settings, engine=engine)

@@ -293,9 +293,6 @@ class CommitProtocol:
 
     # Recovery and revocation.
 
-    def revoked(self) -> None:
-        self.forget_partitions()
-
     async def ready(self, partitions: set[int]) -> None:
         """The partitions this worker owns are restored: read the scenario versions other
         workers published since the start (their instances may be in these partitions),
@@ -313,11 +310,12 @@ class CommitProtocol:
                 self._versions.keep(new)
             await self.recover(partitions)
 
-    def next_due(self) -> float | None:
-        """When the earliest timer this worker holds falls due (simulated runtimes)."""
-        return self._wheel.next_due()
+    def next_due(self, by: float) -> float | None:
+        """When the earliest timer this worker holds falls due, if by ``by`` (simulated
+        runtimes)."""
+        return self._wheel.next_due(by)
 
-    def forget_partitions(self) -> None:
+    def revoked(self) -> None:
         """On a revocation: no timer fires and no outbox is emptied until the next recovery
         (another worker may own the partitions now; it publishes their outboxes again)."""
         self._wheel.clear()

@@ -12,7 +12,6 @@ from streams.engine.effects import (
     Engaged,
     ExitInstance,
     RecordConversion,
-    SendCommand,
     StartInstance,
     StepDeferred,
     StepDropped,
@@ -29,15 +28,12 @@ class Funnel:
     def __init__(self) -> None:
         self.counts: dict[str, Counter[tuple[str, ...]]] = {f: Counter() for f in FUNNEL_METRICS}
 
-    def count(self, effects: list[Effect], sent: bool = True) -> None:
-        """Count ``effects``; ``sent``: count commands as sent (the replay), or not (the
-        worker counts a command once the broker has acknowledged it: ``count_sent``)."""
+    def count(self, effects: list[Effect]) -> None:
+        """Count ``effects``. Commands are not counted here: ``sent`` counts a command once
+        the broker has acknowledged it (``streams.pipeline.commands``)."""
         c = self.counts
         for e in effects:
-            if isinstance(e, SendCommand):
-                if sent:
-                    self.count_sent(e)
-            elif isinstance(e, Engaged):
+            if isinstance(e, Engaged):
                 c[e.kind][(e.scenario_id, e.step_id, e.variant, e.channel)] += 1
             elif isinstance(e, StartInstance):
                 c["started"][(e.scenario_id, e.group)] += 1
@@ -58,10 +54,6 @@ class Funnel:
                 c["conversions"][money] += 1
                 c["revenue"][money] += e.revenue
                 c["basket"][money] += e.basket
-
-    def count_sent(self, command: SendCommand) -> None:
-        key = (command.scenario_id, command.step_id, command.variant, command.channel)
-        self.counts["sent"][key] += 1
 
     def rows(self) -> dict[str, list[dict[str, Any]]]:
         """field -> [{label: value, ..., "value": count}], as ``rebound report`` reads them

@@ -22,7 +22,7 @@ class Tally:
     def count(self, effects: list[Effect]) -> None:
         """The funnel's counts of ``effects``; their commands count once the broker has them
         (``streams.pipeline.commands``)."""
-        self.funnel.count(effects, sent=False)
+        self.funnel.count(effects)
 
     def report(self, metrics: Metrics) -> None:
         for kind, count in Counter(self.kinds).items():

@@ -132,14 +132,16 @@ class TimerWheel:
                 due[partition] = entries
         return due
 
-    def next_due(self) -> float | None:
-        """When the earliest pending timer falls due (None: there is none)."""
+    def next_due(self, by: float) -> float | None:
+        """When the earliest pending timer falls due, if it does by ``by`` (None: none
+        does). Only a bucket of a second up to ``by`` is looked into."""
         firsts = [
             min(entry[0] for entry in schedule.buckets[schedule.seconds[0]])
             for schedule in self._schedules.values()
-            if schedule.seconds
+            if schedule.seconds and schedule.seconds[0] <= by
         ]
-        return min(firsts, default=None)
+        due = min(firsts, default=None)
+        return due if due is not None and due <= by else None
 
     def __len__(self) -> int:
         return sum(schedule.size for schedule in self._schedules.values())

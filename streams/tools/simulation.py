@@ -287,7 +287,7 @@ async def _run(
     same classes to Faust, Kafka and Redis)."""
     metrics = create_metrics(CollectorRegistry())
     codec = AvroCodec(logical_types=False)  # as the worker decodes
-    sender = MemorySender(at_once=True)
+    sender = MemorySender(at_once=True, keep=frozenset({DUE_TOPIC, DEAD_LETTER_TOPIC}))
     store = MemoryStore()
     clock = SimulatedClock(ordered[0][0])
     kinds_by_topic = {kind: kind for kind in EVENT_RECORDS}
