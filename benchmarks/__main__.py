@@ -135,6 +135,10 @@ def _scale(services: Services, sizes: Sizes) -> dict[str, Any]:
         "recovery_customers": big.customers,
         "recovery_s": round(big.recovery_s, 1),
         "recovery_s_per_million_customers": round(big.recovery_s * per_million, 1),
+        "restored_records": big.restored_records,
+        "restore_records_per_s": round(big.restore_records_per_s),
+        "changelog_read_records_per_s": [round(r) for r in big.read_records_per_s],
+        "recovery_ratio": round(big.recovery_ratio, 3),
         "restart_s_per_million_customers": round(big.restart_s * per_million, 1),
         "disk_mib_per_million_customers": round(big.disk_mib * per_million),
     }
@@ -161,6 +165,17 @@ TABLE = (
     ("their commands' lateness p99", "command_lateness_p99_s", "s"),
     ("recovery from the changelogs (new node)", "recovery_s", "s"),
     ("recovery, per million customers", "recovery_s_per_million_customers", "s"),
+    (
+        "  its restore: changelog records written a fetch at a time",
+        "restore_records_per_s",
+        "records/s",
+    ),
+    (
+        "  a plain aiokafka read of that changelog, before / after",
+        "changelog_read_records_per_s",
+        "records/s",
+    ),
+    ("  ratio restore / read, of the reads' mean", "recovery_ratio", ""),
     ("restart on local RocksDB, per million customers", "restart_s_per_million_customers", "s"),
     ("RocksDB files, per million customers", "disk_mib_per_million_customers", "MiB"),
 )

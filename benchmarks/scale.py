@@ -4,7 +4,9 @@
    instance and one timer a week out) is computed with the engine and written to the
    customers table's changelog, as a worker would have left it.
 2. Recovery: a worker starts on an empty data folder (a new node) and rebuilds its table
-   from the changelog; measured from its start until its schedules hold every timer.
+   from the changelog; measured from its start until its schedules hold every timer, and
+   the restore alone (its metrics: records restored over the restore's time) against a
+   plain aiokafka read of the same changelog, before the worker and after its restart.
 3. Memory: its resident memory then, against a worker of an empty app.
 4. Due at once: ``due`` more customers get a delivery dated a week before a time ``T``, so
    their timers all fall due at ``T``. The fire lateness of each is the broker timestamp of
@@ -15,11 +17,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from kafka.partitioner import murmur2
 
 from benchmarks.common import (
@@ -34,6 +38,7 @@ from benchmarks.common import (
 from devtools.demo import COFFEE_MACHINE_LINE, DemoEvent, delivery_event, order_event
 from devtools.localstack.command_reader import read_topic
 from devtools.localstack.worker import WorkerProcess
+from streams.edge.faust.restore import FETCH_BYTES
 from streams.edge.kafka.topics import ensure_topics
 from streams.engine import Engine, event_from_record
 from streams.pipeline.stored import pack
@@ -50,6 +55,10 @@ class Scale:
     due: int
     generate_s: float
     recovery_s: float
+    restored_records: int
+    restore_s: float
+    read_records_per_s: list[float]
+    """The plain aiokafka read of the changelog, before the worker and after its restart."""
     rss_idle_mib: float
     rss_mib: float
     fire_lateness_p50_s: float
@@ -62,6 +71,17 @@ class Scale:
     """After the due timers' commands are out: what handling them left."""
     disk_mib: float
     """The worker's data folder (RocksDB) after the restart: the volume a worker needs."""
+
+    @property
+    def restore_records_per_s(self) -> float:
+        return self.restored_records / self.restore_s
+
+    @property
+    def recovery_ratio(self) -> float:
+        """The restore's rate over the plain read's (their mean)."""
+        return (
+            self.restore_records_per_s * len(self.read_records_per_s) / sum(self.read_records_per_s)
+        )
 
     @property
     def rss_mib_per_million_timers(self) -> float:
@@ -100,6 +120,40 @@ def write_changelogs(settings: Settings, customers: int) -> None:
     out.close()
 
 
+async def _read_all(settings: Settings, topic: str) -> tuple[int, float]:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=FETCH_BYTES,
+        fetch_max_bytes=4 * FETCH_BYTES,
+    )
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
+        consumer.assign(tps)
+        began = time.monotonic()
+        ends = await consumer.end_offsets(tps)
+        for tp in tps:  # (seek_to_beginning left this assignment with nothing to fetch)
+            consumer.seek(tp, 0)
+        pending, records = {tp for tp in tps if ends[tp] > 0}, 0
+        while pending:
+            fetched = await consumer.getmany(*pending, timeout_ms=500)
+            for tp, batch in fetched.items():
+                records += len(batch)
+                if batch[-1].offset + 1 >= ends[tp]:
+                    pending.discard(tp)
+        return records, time.monotonic() - began
+    finally:
+        await consumer.stop()
+
+
+def read_changelog(settings: Settings) -> float:
+    """Records per second of a plain aiokafka read of the customers table's changelog, with
+    the restore's fetch sizes: the ceiling of a restore through aiokafka."""
+    records, seconds = asyncio.run(_read_all(settings, changelog_topic(settings, CUSTOMERS_TABLE)))
+    return records / seconds
+
+
 def idle_rss(services: Services) -> float:
     """Resident memory of a worker with empty tables, after its start."""
     settings = bench_settings(services, "idle", scenarios_dir=str(BENCH_SCENARIOS))
@@ -119,6 +173,7 @@ def measure(services: Services, customers: int, due: int) -> Scale:
     began = time.monotonic()
     write_changelogs(settings, customers)
     generate_s = time.monotonic() - began
+    read_before = read_changelog(settings)
 
     def pending() -> float:
         return worker.metric("rebound_timers_pending")
@@ -130,6 +185,8 @@ def measure(services: Services, customers: int, due: int) -> Scale:
         lambda: pending() >= customers, max(120.0, customers / 1000), "every timer in the schedules"
     )
     recovery_s = time.monotonic() - began
+    restored_records = int(worker.metric("rebound_restored_records_total"))
+    restore_s = worker.metric("rebound_restore_duration_seconds_sum")
     time.sleep(2)
     rss = rss_mib(worker.pid)
 
@@ -170,12 +227,16 @@ def measure(services: Services, customers: int, due: int) -> Scale:
         restart_s = time.monotonic() - began
     finally:
         restarted.stop()
+    read_after = read_changelog(settings)
     disk = sum(f.stat().st_size for f in Path(settings.data_dir).rglob("*") if f.is_file())
     return Scale(
         customers,
         due,
         generate_s,
         recovery_s,
+        restored_records,
+        restore_s,
+        [read_before, read_after],
         rss_idle,
         rss,
         percentile(fire_lateness, 0.5),

@@ -172,6 +172,10 @@ class Metrics:
     rebalance_duration: Histogram
     """From a rebalance's start to its end, the recovery of the partitions that came
     included."""
+    restored_records: Counter
+    """Changelog records the store restored a fetch at a time (partitions newly given)."""
+    restore_duration: Histogram
+    """A restore of the partitions a rebalance gave, from its start to its last write."""
     commit_duration: Histogram
     """Faust's commit: the producer flushed (commands, changelog), then the offsets."""
     batch_duration: Histogram
@@ -287,6 +291,17 @@ def create_metrics(registry: CollectorRegistry | None = None, version: str = "")
         rebalance_duration=Histogram(
             "rebound_rebalance_duration_seconds",
             "From a rebalance's start to its end, recovery included.",
+            buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
+            registry=registry,
+        ),
+        restored_records=Counter(
+            "rebound_restored_records",
+            "Changelog records restored into the store a fetch at a time.",
+            registry=registry,
+        ),
+        restore_duration=Histogram(
+            "rebound_restore_duration_seconds",
+            "A restore of the partitions a rebalance gave, start to last write.",
             buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
             registry=registry,
         ),

@@ -18,6 +18,8 @@ from typing import Any
 
 import faust
 
+from streams.edge.faust.restore import Restored
+from streams.edge.faust.rocksdb import Store
 from streams.edge.faust.web import ready_report
 from streams.metrics import Metrics, WorkerCollector, WorkerState
 
@@ -71,6 +73,15 @@ class ReboundSensor(faust.Sensor):
 
 
 def observe(app: faust.App, metrics: Metrics) -> None:
-    """Add the sensor to ``app`` and the partitions' state to ``metrics``' registry."""
+    """Add the sensor to ``app``, the partitions' state to ``metrics``' registry, and the
+    restores of its RocksDB stores to ``metrics``."""
     app.sensors.add(ReboundSensor(metrics))
+
+    def restored(restored: Restored) -> None:
+        metrics.restored_records.inc(restored.records)
+        metrics.restore_duration.observe(restored.seconds)
+
+    for table in app.tables.values():
+        if isinstance(table.data, Store):
+            table.data.on_restored = restored
     metrics.registry.register(WorkerCollector(lambda: worker_state(app)))
