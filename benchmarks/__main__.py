@@ -19,7 +19,7 @@ from typing import Any
 
 from redis import Redis
 
-from benchmarks import latency, scale, throughput
+from benchmarks import latency, scale, takeover, throughput
 from benchmarks.common import (
     Services,
     bench_services,
@@ -42,16 +42,17 @@ class Sizes:
     latency_seconds: float
     scale_customers: int
     due_at_once: int
+    takeover_customers: int
 
 
-FULL = Sizes(300_000, 100_000, 200.0, 30.0, 1_000_000, 100_000)
-QUICK = Sizes(60_000, 10_000, 50.0, 5.0, 20_000, 2_000)
+FULL = Sizes(300_000, 100_000, 200.0, 30.0, 1_000_000, 100_000, 100_000)
+QUICK = Sizes(60_000, 10_000, 50.0, 5.0, 20_000, 2_000, 5_000)
 """A dozen of the worker's batches (5,000 records): enough to run every part, too few for
 its figures to mean anything (20,000 events gave a ratio of 2.7, the first batch's timing
 being most of the run)."""
 
 
-PARTS = ("throughput", "latency", "scale")
+PARTS = ("throughput", "latency", "scale", "takeover")
 
 
 def run(services: Services, sizes: Sizes, parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
@@ -62,6 +63,8 @@ def run(services: Services, sizes: Sizes, parts: tuple[str, ...] = PARTS) -> dic
         results |= _latency(services, sizes)
     if "scale" in parts:
         results |= _scale(services, sizes)
+    if "takeover" in parts:
+        results |= _takeover(services, sizes)
     return results
 
 
@@ -144,6 +147,21 @@ def _scale(services: Services, sizes: Sizes) -> dict[str, Any]:
     }
 
 
+def _takeover(services: Services, sizes: Sizes) -> dict[str, Any]:
+    results: dict[str, Any] = {"takeover_customers": sizes.takeover_customers}
+    for mode, standbys, key in (
+        ("graceful", 1, "takeover_s"),
+        ("graceful", 0, "takeover_no_standby_s"),
+        ("kill", 1, "takeover_kill_s"),
+        ("kill", 0, "takeover_kill_no_standby_s"),
+    ):
+        found = takeover.measure(services, sizes.takeover_customers, mode, standbys)
+        _progress(f"takeover {mode}, {standbys} standby: {found.seconds:.1f} s")
+        results[key] = round(found.seconds, 1)
+        results["takeover_session_timeout_s"] = found.session_timeout_s
+    return results
+
+
 TABLE = (
     ("baseline: aiokafka consume, dict update, produce", "baseline_events_per_s", "events/s"),
     ("  its runs, before and after the worker", "baseline_runs_events_per_s", "events/s"),
@@ -178,6 +196,12 @@ TABLE = (
     ("  ratio restore / read, of the reads' mean", "recovery_ratio", ""),
     ("restart on local RocksDB, per million customers", "restart_s_per_million_customers", "s"),
     ("RocksDB files, per million customers", "disk_mib_per_million_customers", "MiB"),
+    ("takeover: customers in the table", "takeover_customers", ""),
+    ("  graceful stop, standby copies: signal to first command", "takeover_s", "s"),
+    ("  graceful stop, no standby", "takeover_no_standby_s", "s"),
+    ("  SIGKILL, standby copies", "takeover_kill_s", "s"),
+    ("  SIGKILL, no standby", "takeover_kill_no_standby_s", "s"),
+    ("  session timeout of those runs", "takeover_session_timeout_s", "s"),
 )
 
 

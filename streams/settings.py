@@ -108,6 +108,12 @@ class Settings:
     session_timeout_s: float = _setting(
         30.0, "Kafka consumer session timeout: how soon a dead worker's partitions move."
     )
+    standby_replicas: int = _setting(
+        1,
+        "Standby copies of each table partition, kept by other workers so that a takeover "
+        "applies only the last changelog records; 0 for none (a takeover restores the "
+        "partition from its changelog).",
+    )
     timer_tick_s: float = _setting(0.1, "How often due timers are looked for, in seconds.")
     rocksdb_write_buffer_mib: int = _setting(
         16,
@@ -215,6 +221,8 @@ class Settings:
             raise ConfigurationError(f"{ENV_PREFIX}PROFILE_CACHE_S must be zero or more")
         if self.batch_max_records < 1:
             raise ConfigurationError(f"{ENV_PREFIX}BATCH_MAX_RECORDS must be at least 1")
+        if self.standby_replicas < 0:
+            raise ConfigurationError(f"{ENV_PREFIX}STANDBY_REPLICAS must be zero or more")
         if self.partitions < 1:
             raise ConfigurationError(f"{ENV_PREFIX}PARTITIONS must be at least 1")
         if self.store.split("://")[0] not in ("rocksdb", "memory"):

@@ -206,6 +206,7 @@ def faust_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         broker_session_timeout=settings.session_timeout_s,
+        table_standby_replicas=settings.standby_replicas,
         broker_max_poll_records=settings.batch_max_records,
         producer_max_batch_size=settings.producer_batch_kib * 1024,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 4),
