@@ -28,6 +28,7 @@ HOT_MODULES = [
     "streams/engine/timing.py",
     "streams/codecs/avro.py",
     "streams/edge/redis/profiles.py",
+    "streams/scenarios/profiles.py",
     "streams/pipeline/commit.py",
     "streams/pipeline/intake.py",
     "streams/pipeline/processor.py",

@@ -13,7 +13,6 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from streams.edge.redis.profile_files import read_profiles
 from streams.engine import Engine
 from streams.engine.context import Profile
 from streams.engine.experiments import CONTROL, GROUPS, TREATMENT
@@ -21,6 +20,7 @@ from streams.exceptions import ConfigurationError
 from streams.pipeline.ports import Product
 from streams.scenarios import load_engine
 from streams.scenarios.catalog import file_fits, read_catalog
+from streams.scenarios.profile_files import read_profiles
 from streams.tools.simulation import Prediction, read_events, replay
 
 NAME = "replay"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from streams.edge.redis.profiles import parse_profile, profile_fields
 from streams.engine.context import Profile
+from streams.scenarios.profiles import parse_profile, profile_fields
 
 
 def test_every_documented_field_is_read() -> None:
