@@ -108,15 +108,19 @@ def _latency(services: Services, sizes: Sizes) -> dict[str, Any]:
     ensure_topics(settings)
     worker = WorkerProcess(settings, services.workdir / "worker-latency.log").start()
     try:
-        lat = latency.measure(settings, sizes.latency_rate, sizes.latency_seconds)
+        runs = latency.measure(settings, sizes.latency_rate, sizes.latency_seconds)
     finally:
         worker.stop()
-    _progress(f"latency p50 {lat.p50_ms:.0f} ms, p99 {lat.p99_ms:.0f} ms")
+    worst = max(runs, key=lambda run: run.p99_ms)
+    _progress(f"latency p99 of the runs: {', '.join(f'{r.p99_ms:.0f}' for r in runs)} ms")
     return {
-        "e2e_rate_per_s": lat.rate,
-        "e2e_p50_ms": round(lat.p50_ms, 1),
-        "e2e_p99_ms": round(lat.p99_ms, 1),
-        "e2e_max_ms": round(lat.max_ms, 1),
+        "e2e_rate_per_s": worst.rate,
+        "e2e_p50_ms": round(max(r.p50_ms for r in runs), 1),
+        "e2e_p99_ms": round(worst.p99_ms, 1),
+        "e2e_max_ms": round(max(r.max_ms for r in runs), 1),
+        "e2e_runs_p50_ms": [round(r.p50_ms, 1) for r in runs],
+        "e2e_runs_p99_ms": [round(r.p99_ms, 1) for r in runs],
+        "e2e_runs_max_ms": [round(r.max_ms, 1) for r in runs],
     }
 
 
@@ -172,8 +176,12 @@ TABLE = (
     ("CPU per 1k events: baseline", "baseline_cpu_ms_per_1k", "ms"),
     ("CPU per 1k events: the worker", "pipeline_cpu_ms_per_1k", "ms"),
     ("ratio of CPU, baseline / worker (less sensitive to noise)", "cpu_ratio", ""),
-    ("end to end, zero-delay scenario, p50", "e2e_p50_ms", "ms"),
-    ("end to end, zero-delay scenario, p99", "e2e_p99_ms", "ms"),
+    ("end to end, zero-delay scenario, p50 (worst run)", "e2e_p50_ms", "ms"),
+    ("end to end, zero-delay scenario, p99 (worst run)", "e2e_p99_ms", "ms"),
+    ("end to end, max (worst run)", "e2e_max_ms", "ms"),
+    ("  p50 of each run", "e2e_runs_p50_ms", "ms"),
+    ("  p99 of each run", "e2e_runs_p99_ms", "ms"),
+    ("  max of each run", "e2e_runs_max_ms", "ms"),
     ("pending timers", "pending_timers", ""),
     ("worker resident memory with them", "rss_mib", "MiB"),
     ("resident memory per million pending timers", "rss_mib_per_million_timers", "MiB"),
