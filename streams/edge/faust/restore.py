@@ -89,6 +89,12 @@ async def restore(
                     pending.discard(tp)  # the end is a transaction marker or a compacted gap
                 elif tp in fetched and fetched[tp][-1].offset + 1 >= ends[tp]:
                     pending.discard(tp)
+        if pending:
+            log.warning(
+                "restore stopped with %d partitions behind (a new rebalance, or its time is "
+                "up): Faust's recovery applies the rest",
+                len(pending),
+            )
     finally:
         await consumer.stop()
     restored = Restored(len(tps), records, time.monotonic() - began)

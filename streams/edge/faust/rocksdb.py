@@ -19,6 +19,7 @@ The worker names this store ``rebound-rocksdb://`` (registered here) where the s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,10 @@ SCHEME = "rebound-rocksdb"
 BLOOM_BITS_PER_KEY = 10
 MEMTABLE_BLOOM_RATIO = 0.1
 """The memtable filter's size, as a share of the memtable's."""
+RESTORE_SHARE = 0.5
+"""The share of the session timeout a restore may take (about 250,000 records/s here: 3.7
+million customers' records in the 15 s of the default 30 s timeout), the rest left to Faust's
+recovery."""
 
 
 class _Options(RocksDBOptions):
@@ -63,10 +68,15 @@ class Store(FaustRocksDBStore):
         standbys = self.app.assignor.assigned_standbys()
         mine = self.table.changelog_topic.topics
         tps = {tp for tp in newly_assigned if tp.topic in mine and tp not in standbys}
+        # aiokafka sends no heartbeat while the assignment's callback runs: past the
+        # session timeout the group would drop this worker. What is left then is Faust's.
+        deadline = time.monotonic() + self.app.conf.broker_session_timeout * RESTORE_SHARE
+
+        def still_wanted() -> bool:
+            return self.app.consumer_generation_id == generation_id and time.monotonic() < deadline
+
         async with self.db_lock:
-            restored = await restore(
-                self, tps, lambda: self.app.consumer_generation_id == generation_id
-            )
+            restored = await restore(self, tps, still_wanted)
         if restored.records and self.on_restored is not None:
             self.on_restored(restored)
 
