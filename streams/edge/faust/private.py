@@ -50,7 +50,7 @@ RELIED_ON = (
     Private(AIOKafkaConsumer, "_thread", "consumer.py: seek to the beginning"),
     Private(Fetcher, "_stopped", "consumer.py: the fetcher's stop"),
     Private(AIOKafkaProducer, "_ensure_producer", "producer.py: the aiokafka producer"),
-    Private(RocksDBStore, "_db_for_partition", "tables.py: a partition's database"),
+    Private(RocksDBStore, "_db_for_partition", "tables.py, restore.py: a partition's database"),
     Private(MemoryStore, "_key_partition", "tables.py: the memory store's key index"),
 )
 
