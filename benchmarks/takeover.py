@@ -13,12 +13,13 @@ changelog). Also checked: no worker holds a standby copy of a partition it runs.
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from benchmarks.common import Services, bench_settings
+from benchmarks.common import Services, bench_settings, producer
 from benchmarks.latency import BIKE
 from benchmarks.scale import partition_of, write_changelogs
 from devtools.demo import order_event
@@ -30,6 +31,7 @@ from streams.codecs import EVENT_RECORDS, SEND_COMMAND, AvroCodec
 from streams.edge.kafka.topics import ensure_topics
 from streams.settings import Settings
 
+SIGNALS = {"graceful": signal.SIGTERM, "kill": signal.SIGKILL}
 RATE = 50.0
 BEFORE_S = 5.0
 """Orders flowing before the stop."""
@@ -69,28 +71,20 @@ def measure(services: Services, customers: int, mode: str, standby_replicas: int
         orders.start()
         time.sleep(BEFORE_S)
         signalled = time.time()
-        first.stop(mode_signal(mode))
+        first.stop(SIGNALS[mode])
         ended = time.time()
         limit = signalled + settings.session_timeout_s + 120
-        while time.time() < limit and orders.running:
+        found = None
+        while found is None and time.time() < limit:
             time.sleep(0.5)
             found = _first_push(settings, orders, moved, after=ended)
-            if found is not None:
-                break
         orders.stop()
-        found = _first_push(settings, orders, moved, after=ended)
         if found is None:
             raise LocalStackError(f"no push from partitions {sorted(moved)} after the {mode} stop")
         return Takeover(mode, standby_replicas, settings.session_timeout_s, found - signalled)
     finally:
         first.stop()
         second.stop()
-
-
-def mode_signal(mode: str) -> int:
-    import signal
-
-    return {"graceful": signal.SIGTERM, "kill": signal.SIGKILL}[mode]
 
 
 def _worker(services: Services, settings: Settings, name: str) -> WorkerProcess:
@@ -124,14 +118,15 @@ def _standby(samples: Samples, settings: Settings) -> set[int]:
 def _settled(workers: tuple[WorkerProcess, ...], standby_replicas: int) -> bool:
     """Every partition run by one worker; with standbys, each worker's copies caught up and
     none of them of a partition it runs."""
-    runs = [_active(w.metrics(), w.settings) for w in workers]
-    if sum(map(len, runs)) != workers[0].settings.partitions or not all(runs):
+    settings = workers[0].settings
+    samples_of = [w.metrics() for w in workers]
+    runs = [_active(samples, settings) for samples in samples_of]
+    if sum(map(len, runs)) != settings.partitions or not all(runs):
         return False
     if not standby_replicas:
         return True
-    for worker, running in zip(workers, runs, strict=True):
-        samples = worker.metrics()
-        copies = _standby(samples, worker.settings)
+    for samples, running in zip(samples_of, runs, strict=True):
+        copies = _standby(samples, settings)
         if copies & running:
             raise LocalStackError(
                 f"a worker holds a standby copy of its own partitions {copies & running}"
@@ -164,8 +159,6 @@ class _Orders:
         self._thread.join()
 
     def _run(self) -> None:
-        from benchmarks.common import producer
-
         settings = self._settings
         codec = AvroCodec()
         out = producer(settings, linger_ms=0, batch_size=16 * 1024)

@@ -77,11 +77,11 @@ def observe(app: faust.App, metrics: Metrics) -> None:
     restores of its RocksDB stores to ``metrics``."""
     app.sensors.add(ReboundSensor(metrics))
 
-    def restored(restored: Restored) -> None:
-        metrics.restored_records.inc(restored.records)
-        metrics.restore_duration.observe(restored.seconds)
+    def count(restore: Restored) -> None:
+        metrics.restored_records.inc(restore.records)
+        metrics.restore_duration.observe(restore.seconds)
 
     for table in app.tables.values():
         if isinstance(table.data, Store):
-            table.data.on_restored = restored
+            table.data.on_restored = count
     metrics.registry.register(WorkerCollector(lambda: worker_state(app)))

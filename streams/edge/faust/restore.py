@@ -60,25 +60,23 @@ async def restore(
     began = time.monotonic()
     if not tps:
         return Restored(0, 0, 0.0)
+    # aiokafka wants its own named tuple, equal to Faust's.
+    partitions = [TopicPartition(tp.topic, tp.partition) for tp in tps]
+    starts = {tp: _next_offset(store, tp) for tp in partitions}
     consumer = _consumer(store.app)
     await consumer.start()
     records = 0
     try:
-        # aiokafka wants its own named tuple, equal to Faust's.
-        tps = [TopicPartition(tp.topic, tp.partition) for tp in tps]
-        consumer.assign(tps)
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
-        pending = set()
-        for tp in tps:
-            start = _next_offset(store, tp)
-            if start < ends[tp]:
-                consumer.seek(tp, start)
-                pending.add(tp)
+        consumer.assign(partitions)
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        pending = {tp for tp in partitions if starts[tp] < ends[tp]}
+        for tp in pending:
+            consumer.seek(tp, starts[tp])
         log.info(
             "restoring %d of %d changelog partitions: %d records",
             len(pending),
-            len(tps),
-            sum(ends[tp] - _next_offset(store, tp) for tp in pending),
+            len(partitions),
+            sum(ends[tp] - starts[tp] for tp in pending),
         )
         while pending and still_wanted():
             fetched = await consumer.getmany(*pending, timeout_ms=IDLE_FETCH_MS)
@@ -97,7 +95,7 @@ async def restore(
             )
     finally:
         await consumer.stop()
-    restored = Restored(len(tps), records, time.monotonic() - began)
+    restored = Restored(len(partitions), records, time.monotonic() - began)
     log.info(
         "restored %d changelog records in %.1f s (%.0f records/s)",
         restored.records,
